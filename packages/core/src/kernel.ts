@@ -1,0 +1,98 @@
+/**
+ * A discrete-event kernel: a time-ordered queue with stable tie-breaking (events at the same
+ * time run in the order they were scheduled). Time is simulated seconds only.
+ */
+
+/** A scheduled callback; cancel it with {@link Kernel.cancel}. */
+export interface EventHandle {
+  readonly time: number;
+  readonly seq: number;
+  cancelled: boolean;
+  readonly run: () => void;
+}
+
+/** The simulation clock and its event queue. */
+export interface Kernel {
+  /** Current simulated time in seconds. */
+  readonly now: number;
+  /** Run `fn` after `delay_s` seconds of simulated time. */
+  schedule(delay_s: number, fn: () => void): EventHandle;
+  /** Run `fn` at absolute time `time_s` (never in the past). */
+  at(time_s: number, fn: () => void): EventHandle;
+  cancel(handle: EventHandle): void;
+  /** Process events until the queue is empty or the next event is after `until_s`. */
+  run(until_s?: number): void;
+  /** Number of events still queued (cancelled ones included until they surface). */
+  readonly pending: number;
+}
+
+const before = (a: EventHandle, b: EventHandle): boolean => a.time < b.time || (a.time === b.time && a.seq < b.seq);
+
+/** Create an empty kernel at time 0. */
+export function createKernel(): Kernel {
+  const heap: EventHandle[] = [];
+  let now = 0;
+  let seq = 0;
+
+  const push = (e: EventHandle): void => {
+    heap.push(e);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[p]!)) break;
+      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      i = p;
+    }
+  };
+  const pop = (): EventHandle | undefined => {
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+
+  const kernel: Kernel = {
+    get now() {
+      return now;
+    },
+    get pending() {
+      return heap.length;
+    },
+    schedule(delay_s, fn) {
+      if (!(delay_s >= 0)) throw new RangeError(`schedule: delay must be >= 0 seconds, got ${delay_s}`);
+      return kernel.at(now + delay_s, fn);
+    },
+    at(time_s, fn) {
+      if (!(time_s >= now)) throw new RangeError(`at: time ${time_s} s is before now (${now} s)`);
+      const e: EventHandle = { time: time_s, seq: seq++, cancelled: false, run: fn };
+      push(e);
+      return e;
+    },
+    cancel(handle) {
+      handle.cancelled = true;
+    },
+    run(until_s = Infinity) {
+      while (heap.length > 0 && heap[0]!.time <= until_s) {
+        const e = pop()!;
+        if (e.cancelled) continue;
+        now = e.time;
+        e.run();
+      }
+      if (until_s !== Infinity && until_s > now) now = until_s;
+    },
+  };
+  return kernel;
+}

@@ -1,0 +1,430 @@
+/**
+ * One live migration: the contract between a copy strategy and the engine that runs it, the
+ * six phases of MODEL.md as helpers, the metrics record and a standalone driver.
+ *
+ * A strategy is a generator: it yields network transfers and waits, and the driver answers
+ * each with the seconds it took. The same strategy code therefore runs on the page-exact and
+ * the fluid engine, alone on a link or among other flows in a cluster.
+ */
+import { transition, type VmState } from './lifecycle.js';
+import { createFluidMemory, createPageExactMemory, type Fidelity, type GuestMemory, type PageCosts, type SendAction, type SendStats } from './memory.js';
+import type { VmSpec } from './model.js';
+import { pageCountOf } from './model.js';
+import type { Rng } from './rng.js';
+import type { RoundRecord, RoundView, StopCondition, StopVerdict } from './stop.js';
+import type { Workload } from './workload.js';
+
+/** A fixed delay; the guest keeps running unless it is paused. */
+export interface WaitAction {
+  readonly kind: 'wait';
+  readonly seconds: number;
+}
+export type MigrationAction = SendAction | WaitAction;
+
+/** Fixed costs that real migrations show (MODEL.md), all in seconds or bytes. */
+export interface MigrationCosts {
+  /** Connection, dirty-logging start and reservation at the destination (steps 0–1). */
+  readonly setup_s: number;
+  /** Dirty-bitmap sync at each round start, per GiB of guest memory. */
+  readonly bitmapSyncPerGiB_s: number;
+  /** CPU and device state sent while the VM is paused (step 3). */
+  readonly deviceState_bytes: number;
+  /** Destination loads state and resumes the VM (step 4). */
+  readonly resume_s: number;
+  /** Network redirect, e.g. an unsolicited ARP (step 5); counted in the downtime. */
+  readonly redirect_s: number;
+  /** Releasing the source after the commit (step 5). */
+  readonly release_s: number;
+}
+
+export const DEFAULT_COSTS: MigrationCosts = {
+  setup_s: 0,
+  bitmapSyncPerGiB_s: 0,
+  deviceState_bytes: 0,
+  resume_s: 0,
+  redirect_s: 0,
+  release_s: 0,
+};
+
+/** Event trace entries: phases, rounds, state changes. */
+export type TraceEvent =
+  | { t: number; type: 'phase'; phase: PhaseName }
+  | { t: number; type: 'state'; side: 'source' | 'destination'; state: VmState }
+  | { t: number; type: 'round'; record: RoundRecord }
+  | { t: number; type: 'throttle'; speed: number }
+  | { t: number; type: 'end'; status: MigrationStatus; reason: string };
+
+export type PhaseName = 'prepare' | 'precopy' | 'stop-and-copy' | 'postcopy' | 'commit' | 'redirect' | 'release';
+export type MigrationStatus = 'completed' | 'cancelled' | 'failed';
+
+/** The metrics of one migration; column names carry units. Fluid counts are expected values. */
+export interface MigrationMetrics {
+  status: MigrationStatus;
+  converged: boolean;
+  stop_reason: string;
+  downtime_s: number;
+  total_time_s: number;
+  /** Time spent in iterative pre-copy rounds. */
+  precopy_time_s: number;
+  bytes_sent: number;
+  pages_sent: number;
+  pages_resent: number;
+  zero_pages_sent: number;
+  /** Pre-copy passes, the first full pass included (0 for stop-and-copy). */
+  rounds: number;
+  /** Highest vCPU throttle applied, as a fraction (0 = none). */
+  throttle_max: number;
+  postcopy_faults: number;
+  /** Guest work lost compared with no migration, in seconds of full-speed work. */
+  app_degradation_s: number;
+  /** Page-exact engine: pages that differ between source and destination at resume (0 = identical); fluid: null. */
+  image_mismatch_pages: number | null;
+}
+
+/** What a copy strategy drives. */
+export interface Migration {
+  readonly vm: VmSpec;
+  readonly memory: GuestMemory;
+  readonly costs: MigrationCosts;
+  readonly stop: StopCondition;
+  /** Free memory at the destination, checked by {@link prepare}. */
+  readonly destinationFree_bytes: number;
+  readonly rng: Rng;
+  readonly now_s: number;
+  readonly sourceState: VmState;
+  readonly destinationState: VmState;
+  /** Enter a phase (recorded in the trace). */
+  phase(name: PhaseName): void;
+  /** Record a finished pre-copy round and ask the stop condition. */
+  endRound(stats: SendStats): StopVerdict;
+  /** Source: active → migrating; destination: inactive → incoming. */
+  begin(): void;
+  /** Pause the vCPUs on the source: downtime starts. */
+  suspend(): void;
+  /** The destination resumes the VM: the guest runs again (downtime ends after the redirect). */
+  resumeAtDestination(): void;
+  /** The source copy is removed: the migration is complete. */
+  release(converged: boolean, reason: string): void;
+  /** Abort: the VM stays (or resumes) on the source. */
+  cancel(reason: string): void;
+  /** The migration could not start or was lost. */
+  fail(reason: string): void;
+  /** Set the guest speed (throttling) and remember the highest throttle. */
+  throttle(speed: number): void;
+  /** Add to a counter metric (e.g. postcopy_faults). */
+  count(metric: 'postcopy_faults', n: number): void;
+  /** A fixed delay while the guest runs (or not, if paused). */
+  wait(seconds: number): Generator<MigrationAction, void, number>;
+}
+
+/** A copy strategy instance: drives one migration through its phases. */
+export interface CopyStrategy {
+  migrate(m: Migration): Generator<MigrationAction, void, number>;
+}
+
+/** Steps 0–1: setup time, then the reservation check at the destination. */
+export function* prepare(m: Migration): Generator<MigrationAction, boolean, number> {
+  m.phase('prepare');
+  if (m.destinationFree_bytes < m.vm.memory_bytes) {
+    m.fail(`destination has ${m.destinationFree_bytes} bytes free, the VM needs ${m.vm.memory_bytes}`);
+    return false;
+  }
+  m.begin();
+  yield* m.wait(m.costs.setup_s);
+  return true;
+}
+
+/** The dirty-bitmap sync that starts each round; its cost grows with the memory size. */
+export function* syncBitmap(m: Migration): Generator<MigrationAction, number, number> {
+  yield* m.wait((m.costs.bitmapSyncPerGiB_s * m.vm.memory_bytes) / 2 ** 30);
+  return m.memory.syncDirty();
+}
+
+/**
+ * Step 3: pause, send the remaining dirty pages with the CPU and device state; steps 4–5:
+ * resume at the destination, redirect the network, release the source.
+ */
+export function* stopAndCopy(m: Migration, opts: { selectAll: boolean; cap_Bps?: number; converged: boolean; reason: string }): Generator<MigrationAction, SendStats, number> {
+  m.phase('stop-and-copy');
+  m.suspend();
+  if (opts.selectAll) m.memory.selectAll();
+  else yield* syncBitmap(m);
+  const stats = yield* m.memory.send({ cap_Bps: opts.cap_Bps ?? Infinity, extra_bytes: m.costs.deviceState_bytes });
+  yield* finish(m, opts.converged, opts.reason);
+  return stats;
+}
+
+/** Steps 4–5: commit and resume at the destination, redirect, release the source. */
+export function* finish(m: Migration, converged: boolean, reason: string): Generator<MigrationAction, void, number> {
+  m.phase('commit');
+  yield* m.wait(m.costs.resume_s);
+  m.resumeAtDestination();
+  m.phase('redirect');
+  yield* m.wait(m.costs.redirect_s);
+  m.phase('release');
+  yield* m.wait(m.costs.release_s);
+  m.release(converged, reason);
+}
+
+/** Everything a standalone migration needs. */
+export interface MigrationSetup {
+  readonly vm: VmSpec;
+  readonly strategy: CopyStrategy;
+  readonly stop: StopCondition;
+  readonly workload: Workload;
+  readonly fidelity: Fidelity;
+  /** The path's bottleneck bandwidth in bytes/s and its latency per message in seconds. */
+  readonly bandwidth_Bps: number;
+  readonly latency_s: number;
+  readonly costs?: Partial<MigrationCosts>;
+  readonly pageCosts?: Partial<Omit<PageCosts, 'pageSize_bytes'>>;
+  /** Fraction of all-zero pages at the start. */
+  readonly zeroFraction?: number;
+  readonly destinationFree_bytes?: number;
+  /** Random stream of the memory image (zero pages); the workload has its own. */
+  readonly rng: Rng;
+  /** Record the event trace (off for speed in sweeps). */
+  readonly trace?: boolean;
+  /** Safety net: a strategy that yields more actions than this is stopped with an error. */
+  readonly maxActions?: number;
+}
+
+export interface MigrationResult {
+  readonly metrics: MigrationMetrics;
+  readonly trace: readonly TraceEvent[];
+}
+
+/** Create the engine's view of guest memory for `setup`. */
+export function createMemory(setup: Pick<MigrationSetup, 'vm' | 'workload' | 'fidelity' | 'pageCosts' | 'zeroFraction' | 'rng'>): GuestMemory {
+  const costs: PageCosts = {
+    pageSize_bytes: setup.vm.pageSize_bytes,
+    header_bytes: setup.pageCosts?.header_bytes ?? 0,
+    zeroPage_bytes: setup.pageCosts?.zeroPage_bytes ?? 0,
+    elideZeroPages: setup.pageCosts?.elideZeroPages ?? false,
+  };
+  const common = { pageCount: pageCountOf(setup.vm), costs, workload: setup.workload, zeroFraction: setup.zeroFraction ?? 0 };
+  return setup.fidelity === 'page-exact' ? createPageExactMemory({ ...common, rng: setup.rng }) : createFluidMemory(common);
+}
+
+/**
+ * Run one migration alone on its path and return its metrics and trace. The bandwidth is
+ * min(path bandwidth, the transfer's cap); each new message pays the latency once.
+ */
+export function simulateMigration(setup: MigrationSetup): MigrationResult {
+  if (!(setup.bandwidth_Bps > 0)) throw new RangeError(`bandwidth must be > 0 bytes/s, got ${setup.bandwidth_Bps}`);
+  if (!(setup.latency_s >= 0)) throw new RangeError(`latency must be >= 0 s, got ${setup.latency_s}`);
+  const memory = createMemory(setup);
+  const { m, metrics, trace, clock } = createMigration({
+    vm: setup.vm,
+    memory,
+    stop: setup.stop,
+    costs: { ...DEFAULT_COSTS, ...setup.costs },
+    destinationFree_bytes: setup.destinationFree_bytes ?? Infinity,
+    rng: setup.rng,
+    trace: setup.trace ?? false,
+  });
+  const it = setup.strategy.migrate(m);
+  const limit = setup.maxActions ?? 10_000_000;
+  let answer = 0;
+  for (let i = 0; ; i++) {
+    if (i > limit) throw new Error(`strategy yielded more than ${limit} actions: it does not terminate`);
+    const step = it.next(answer);
+    if (step.done) break;
+    const a = step.value;
+    if (a.kind === 'send') {
+      if (!(a.bytes >= 0)) throw new RangeError(`strategy sent ${a.bytes} bytes`);
+      const rate = Math.min(setup.bandwidth_Bps, a.cap_Bps);
+      answer = (a.newMessage ? setup.latency_s : 0) + (a.bytes > 0 ? a.bytes / rate : 0);
+    } else {
+      if (!(a.seconds >= 0)) throw new RangeError(`strategy waited ${a.seconds} s`);
+      answer = a.seconds;
+    }
+    clock.advance(answer);
+  }
+  if (metrics.status === 'completed' && memory.fidelity === 'page-exact') metrics.image_mismatch_pages = memory.mismatchedPages();
+  return { metrics, trace };
+}
+
+/** The migration record behind a {@link Migration}; drivers advance its clock. */
+export function createMigration(init: {
+  vm: VmSpec;
+  memory: GuestMemory;
+  stop: StopCondition;
+  costs: MigrationCosts;
+  destinationFree_bytes: number;
+  rng: Rng;
+  trace: boolean;
+  start_s?: number;
+}): { m: Migration; metrics: MigrationMetrics; trace: TraceEvent[]; clock: { advance(dt: number): void } } {
+  const { memory } = init;
+  const trace: TraceEvent[] = [];
+  const start = init.start_s ?? 0;
+  let now = start;
+  let source: VmState = 'active';
+  let destination: VmState = 'inactive';
+  let suspendedAt = NaN;
+  let resumedAt = NaN;
+  let precopyStart = NaN;
+  let precopyTime = 0;
+  let inPrecopy = false;
+  let finished = false;
+  const rounds: RoundRecord[] = [];
+  const metrics: MigrationMetrics = {
+    status: 'failed',
+    converged: false,
+    stop_reason: '',
+    downtime_s: 0,
+    total_time_s: 0,
+    precopy_time_s: 0,
+    bytes_sent: 0,
+    pages_sent: 0,
+    pages_resent: 0,
+    zero_pages_sent: 0,
+    rounds: 0,
+    throttle_max: 0,
+    postcopy_faults: 0,
+    app_degradation_s: 0,
+    image_mismatch_pages: null,
+  };
+  const log = (e: TraceEvent): void => {
+    if (init.trace) trace.push(e);
+  };
+  const setSource = (s: VmState): void => {
+    source = s;
+    log({ t: now, type: 'state', side: 'source', state: s });
+  };
+  const setDest = (s: VmState): void => {
+    destination = s;
+    log({ t: now, type: 'state', side: 'destination', state: s });
+  };
+  const end = (status: MigrationStatus, reason: string): void => {
+    if (finished) throw new Error(`migration already ended (${metrics.status}); cannot end it again as ${status}`);
+    finished = true;
+    if (inPrecopy) precopyTime += now - precopyStart;
+    metrics.status = status;
+    metrics.stop_reason = reason;
+    metrics.total_time_s = now - start;
+    metrics.precopy_time_s = precopyTime;
+    metrics.rounds = rounds.length;
+    log({ t: now, type: 'end', status, reason });
+  };
+  const m: Migration = {
+    vm: init.vm,
+    memory,
+    costs: init.costs,
+    stop: init.stop,
+    destinationFree_bytes: init.destinationFree_bytes,
+    rng: init.rng,
+    get now_s() {
+      return now;
+    },
+    get sourceState() {
+      return source;
+    },
+    get destinationState() {
+      return destination;
+    },
+    phase(name) {
+      if (inPrecopy && name !== 'precopy') {
+        precopyTime += now - precopyStart;
+        inPrecopy = false;
+      }
+      if (name === 'precopy' && !inPrecopy) {
+        inPrecopy = true;
+        precopyStart = now;
+      }
+      log({ t: now, type: 'phase', phase: name });
+    },
+    endRound(stats) {
+      const dirtyPages = memory.dirtyCount;
+      const record: RoundRecord = {
+        round: rounds.length,
+        startedAt_s: now - stats.duration_s,
+        duration_s: stats.duration_s,
+        pagesSent: stats.pages,
+        bytesSent: stats.bytes,
+        bandwidth_Bps: stats.duration_s > 0 ? stats.bytes / stats.duration_s : Infinity,
+        dirtyPages,
+        dirtyBytes: memory.dirtyBytes(),
+      };
+      rounds.push(record);
+      log({ t: now, type: 'round', record });
+      const view: RoundView = {
+        rounds,
+        last: record,
+        memory_bytes: init.vm.memory_bytes,
+        pageCount: memory.pageCount,
+        bytesSent: metrics.bytes_sent,
+        elapsed_s: now - start,
+      };
+      return init.stop.check(view);
+    },
+    begin() {
+      setSource(transition(source, 'migrate-out', init.vm.id));
+      setDest(transition(destination, 'reserve', init.vm.id));
+    },
+    suspend() {
+      setSource(transition(source, 'pause', init.vm.id));
+      memory.speed = 0;
+      suspendedAt = now;
+    },
+    resumeAtDestination() {
+      setDest(transition(destination, 'activate', init.vm.id));
+      memory.speed = 1;
+      resumedAt = now;
+    },
+    release(converged, reason) {
+      setSource(transition(source, 'release', init.vm.id));
+      metrics.converged = converged;
+      metrics.downtime_s = resumedAt - suspendedAt + init.costs.redirect_s;
+      end('completed', reason);
+    },
+    cancel(reason) {
+      setSource(transition(source, 'cancel-migration', init.vm.id));
+      if (destination === 'incoming') setDest(transition(destination, 'abort-incoming', init.vm.id));
+      if (!Number.isNaN(suspendedAt)) metrics.downtime_s = now - suspendedAt;
+      memory.speed = 1;
+      end('cancelled', reason);
+    },
+    fail(reason) {
+      end('failed', reason);
+    },
+    throttle(speed) {
+      if (!(speed > 0 && speed <= 1)) throw new RangeError(`guest speed must be in (0, 1], got ${speed}`);
+      memory.speed = speed;
+      metrics.throttle_max = Math.max(metrics.throttle_max, 1 - speed);
+      log({ t: now, type: 'throttle', speed });
+    },
+    count(metric, n) {
+      metrics[metric] += n;
+    },
+    *wait(seconds) {
+      if (seconds > 0) {
+        yield { kind: 'wait', seconds };
+        memory.run(seconds);
+      }
+    },
+  };
+  // Wrap memory.send so that bytes and pages are counted whatever strategy drives it.
+  const send = memory.send.bind(memory);
+  (memory as { send: GuestMemory['send'] }).send = function* (opts) {
+    const stats = yield* send(opts);
+    metrics.bytes_sent += stats.bytes;
+    metrics.pages_sent += stats.pages;
+    metrics.pages_resent += stats.resent;
+    metrics.zero_pages_sent += stats.zeroPages;
+    return stats;
+  };
+  return {
+    m,
+    metrics,
+    trace,
+    clock: {
+      advance(dt) {
+        // Guest work lost: throttled or paused time while the VM is owned by the migration.
+        if (!finished && source !== 'active') metrics.app_degradation_s += (1 - memory.speed) * dt;
+        now += dt;
+      },
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Units at the edge: values such as "4 GiB", "1 Gbit/s", "300 ms" or "20000 pages/s" are parsed
+ * once with mathjs into SI numbers (bytes, seconds, bytes per second, pages per second).
+ * Inside the model every number is a plain SI value; bits never leak past this file.
+ */
+import { all, create, type Unit } from 'mathjs';
+
+const math = create(all!, {});
+// mathjs knows `b` (bit) and `B` (byte); users also write "Gbit/s" and "pages/s".
+// mathjs's `bit` only takes long prefixes (gigabit), so the short forms are added one by one.
+for (const [prefix, factor] of [['k', 1e3], ['K', 1e3], ['M', 1e6], ['G', 1e9], ['T', 1e12]] as const) {
+  math.createUnit(`${prefix}bit`, `${factor} b`);
+}
+math.createUnit('page', { aliases: ['pages'] });
+
+/** What a value measures, and the SI unit it is converted into. */
+export type Quantity = 'bytes' | 'seconds' | 'rate' | 'pageRate' | 'pages';
+
+const EXAMPLES: Record<Quantity, string> = {
+  bytes: "a size like '4 GiB'",
+  seconds: "a duration like '300 ms'",
+  rate: "a data rate like '1 Gbit/s'",
+  pageRate: "a page rate like '20000 pages/s'",
+  pages: "a page count like '50 pages'",
+};
+
+/** The mathjs unit each quantity is expressed in after conversion. */
+const TARGET: Record<Quantity, string> = {
+  bytes: 'B',
+  seconds: 's',
+  rate: 'B/s',
+  pageRate: 'page/s',
+  pages: 'page',
+};
+
+/** A value that failed to parse: names the field, what was expected and what was found. */
+export class UnitError extends Error {
+  override name = 'UnitError';
+  constructor(
+    readonly field: string,
+    readonly expected: string,
+    readonly found: unknown,
+  ) {
+    super(`${field}: expected ${expected}, got ${JSON.stringify(found)}`);
+  }
+}
+
+/** A number, or a string with a unit. Plain numbers are taken as SI already. */
+export type WithUnit = number | string;
+
+/**
+ * Parse `input` as `quantity` and return its SI value.
+ * @param field the path of the value in its file, used in the error message.
+ * @example parseQuantity('1 Gbit/s', 'rate', 'network.bandwidth') // 125000000 (bytes/s)
+ */
+export function parseQuantity(input: unknown, quantity: Quantity, field = 'value'): number {
+  const expected = EXAMPLES[quantity];
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) throw new UnitError(field, expected, input);
+    return input;
+  }
+  if (typeof input !== 'string' || input.trim() === '') throw new UnitError(field, expected, input);
+  let unit: Unit;
+  try {
+    unit = math.unit(input.trim());
+  } catch {
+    // A bare number in a string ("42") is SI as well.
+    const n = Number(input);
+    if (Number.isFinite(n)) return n;
+    throw new UnitError(field, expected, input);
+  }
+  try {
+    if (unit.value === null) throw new Error('no value');
+    return unit.toNumber(TARGET[quantity]);
+  } catch {
+    throw new UnitError(field, expected, input);
+  }
+}
+
+/** Bytes from "4 GiB", "512 MB", or a number of bytes. */
+export const parseBytes = (input: unknown, field?: string): number => parseQuantity(input, 'bytes', field);
+/** Seconds from "300 ms", "2 min", or a number of seconds. */
+export const parseSeconds = (input: unknown, field?: string): number => parseQuantity(input, 'seconds', field);
+/** Bytes per second from "1 Gbit/s", "100 MiB/s", or a number of bytes per second. */
+export const parseRate = (input: unknown, field?: string): number => parseQuantity(input, 'rate', field);
+/** Pages per second from "20000 pages/s" or a number. */
+export const parsePageRate = (input: unknown, field?: string): number => parseQuantity(input, 'pageRate', field);
+
+/** Format an SI value back into a unit string, for messages and round-trip tests. */
+export function formatQuantity(value: number, quantity: Quantity, unit?: string): string {
+  const u = math.unit(value, TARGET[quantity]);
+  return (unit ? u.to(unit) : u).toString();
+}

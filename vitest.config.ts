@@ -1,0 +1,21 @@
+/** One vitest config; each package under packages/ is a project named after its package.json. */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+const packages = readdirSync('packages').filter((d) => existsSync(`packages/${d}/package.json`));
+
+export default defineConfig({
+  test: {
+    projects: packages.map((dir) => ({
+      resolve: { conditions: ['@livemig/source'] },
+      ssr: { resolve: { conditions: ['@livemig/source'] } },
+      test: {
+        name: JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')).name as string,
+        root: `packages/${dir}`,
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        benchmark: { include: ['src/**/*.bench.ts', 'bench/**/*.bench.ts'] },
+        testTimeout: 60_000,
+      },
+    })),
+  },
+});
