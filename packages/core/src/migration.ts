@@ -241,7 +241,6 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
     }
     clock.advance(answer);
   }
-  if (metrics.status === 'completed' && memory.fidelity === 'page-exact') metrics.image_mismatch_pages = memory.mismatchedPages();
   return { metrics, trace };
 }
 
@@ -370,6 +369,8 @@ export function createMigration(init: {
     },
     resumeAtDestination() {
       setDest(transition(destination, 'activate', init.vm.id));
+      // The destination image must equal the source's at the moment the VM resumes there.
+      metrics.image_mismatch_pages = memory.mismatchedPages();
       memory.speed = 1;
       resumedAt = now;
     },
