@@ -78,13 +78,13 @@ export function allOf(children: readonly StopCondition[]): StopCondition {
 
 /**
  * Build a stop condition from its spec; `make(name, options, path)` creates one named
- * condition (the runner resolves plugin names; tests pass first-party plugins directly).
+ * condition (`path` locates the spec; its options are at `${path}.options`) (the runner resolves plugin names; tests pass first-party plugins directly).
  */
 export function buildStop(spec: StopSpec, path: string, make: (name: string, options: unknown, path: string) => StopCondition): StopCondition {
   if (typeof spec === 'string') return make(spec, {}, path);
   if (typeof spec !== 'object' || spec === null) throw new TypeError(`${path}: expected a stop condition ({ "use": name } or { "any": [...] } / { "all": [...] }), got ${JSON.stringify(spec)}`);
   if ('any' in spec) return anyOf(spec.any.map((s, i) => buildStop(s, `${path}.any[${i}]`, make)));
   if ('all' in spec) return allOf(spec.all.map((s, i) => buildStop(s, `${path}.all[${i}]`, make)));
-  if ('use' in spec && typeof spec.use === 'string') return make(spec.use, spec.options ?? {}, `${path}.options`);
+  if ('use' in spec && typeof spec.use === 'string') return make(spec.use, spec.options ?? {}, path);
   throw new TypeError(`${path}: expected { "use": name }, { "any": [...] } or { "all": [...] }, got ${JSON.stringify(spec)}`);
 }

@@ -17,6 +17,6 @@ export function stopCondition(spec: StopSpec, path = 'stop'): StopCondition {
     const plugin = stopConditions[name];
     if (!plugin) throw new Error(`${at}: unknown stop condition '${name}'; choose one of ${Object.keys(stopConditions).join(', ')}`);
     const ctx = { rng: () => { throw new Error('stop conditions draw no random numbers'); }, build: (s: unknown, p: string) => stopCondition(s as StopSpec, p) };
-    return plugin.create(resolveOptions(plugin, options, at), ctx as never);
+    return plugin.create(resolveOptions(plugin, options, `${at}.options`), ctx as never);
   });
 }
