@@ -51,8 +51,18 @@ export interface SendStats {
 
 export type Fidelity = 'page-exact' | 'fluid';
 
+/** Running totals of everything sent. */
+export interface SendTotals {
+  bytes: number;
+  pages: number;
+  resent: number;
+  zeroPages: number;
+}
+
 /** Guest memory during a migration. */
 export interface GuestMemory {
+  /** Totals over every send so far. */
+  readonly totals: Readonly<SendTotals>;
   readonly fidelity: Fidelity;
   readonly pageCount: number;
   readonly costs: PageCosts;
@@ -118,7 +128,9 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     if (dt > 0 && mem.speed > 0) workload.writes(now, dt, mem.speed, write);
     now += dt;
   };
+  const totals: SendTotals = { bytes: 0, pages: 0, resent: 0, zeroPages: 0 };
   const mem: GuestMemory = {
+    totals,
     fidelity: 'page-exact',
     pageCount: n,
     costs,
@@ -188,6 +200,10 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
         duration += elapsed;
         guestRuns(elapsed, mem);
       }
+      totals.bytes += bytes;
+      totals.pages += pages;
+      totals.resent += resent;
+      totals.zeroPages += zeros;
       return { pages, zeroPages: zeros, resent, skipped, bytes, duration_s: duration };
     },
     mismatchedPages() {
@@ -225,7 +241,9 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
     workSinceSync += mem.speed * dt;
     now += dt;
   };
+  const totals: SendTotals = { bytes: 0, pages: 0, resent: 0, zeroPages: 0 };
   const mem: GuestMemory = {
+    totals,
     fidelity: 'fluid',
     pageCount: n,
     costs,
@@ -268,6 +286,10 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       zeroPages -= zeros;
       const elapsed: number = yield { kind: 'send', bytes, cap_Bps: o.cap_Bps ?? Infinity, newMessage: true };
       sentOnce += firstTime;
+      totals.bytes += bytes;
+      totals.pages += pages;
+      totals.resent += pages - firstTime;
+      totals.zeroPages += zeros;
       advance(elapsed, mem);
       return { pages, zeroPages: zeros, resent: pages - firstTime, skipped: 0, bytes, duration_s: elapsed };
     },

@@ -130,13 +130,14 @@ export function* prepare(m: Migration): Generator<MigrationAction, boolean, numb
     return false;
   }
   m.begin();
-  yield* m.wait(m.costs.setup_s);
+  if (m.costs.setup_s > 0) yield* m.wait(m.costs.setup_s);
   return true;
 }
 
 /** The dirty-bitmap sync that starts each round; its cost grows with the memory size. */
 export function* syncBitmap(m: Migration): Generator<MigrationAction, number, number> {
-  yield* m.wait((m.costs.bitmapSyncPerGiB_s * m.vm.memory_bytes) / 2 ** 30);
+  const sync_s = (m.costs.bitmapSyncPerGiB_s * m.vm.memory_bytes) / 2 ** 30;
+  if (sync_s > 0) yield* m.wait(sync_s);
   return m.memory.syncDirty();
 }
 
@@ -157,12 +158,12 @@ export function* stopAndCopy(m: Migration, opts: { selectAll: boolean; cap_Bps?:
 /** Steps 4–5: commit and resume at the destination, redirect, release the source. */
 export function* finish(m: Migration, converged: boolean, reason: string): Generator<MigrationAction, void, number> {
   m.phase('commit');
-  yield* m.wait(m.costs.resume_s);
+  if (m.costs.resume_s > 0) yield* m.wait(m.costs.resume_s);
   m.resumeAtDestination();
   m.phase('redirect');
-  yield* m.wait(m.costs.redirect_s);
+  if (m.costs.redirect_s > 0) yield* m.wait(m.costs.redirect_s);
   m.phase('release');
-  yield* m.wait(m.costs.release_s);
+  if (m.costs.release_s > 0) yield* m.wait(m.costs.release_s);
   m.release(converged, reason);
 }
 
@@ -285,6 +286,14 @@ export function createMigration(init: {
     app_degradation_s: 0,
     image_mismatch_pages: null,
   };
+  // Bytes and pages are counted by the memory engine whatever strategy drives it.
+  const syncTotals = (): void => {
+    const t = memory.totals;
+    metrics.bytes_sent = t.bytes;
+    metrics.pages_sent = t.pages;
+    metrics.pages_resent = t.resent;
+    metrics.zero_pages_sent = t.zeroPages;
+  };
   const log = (e: TraceEvent): void => {
     if (init.trace) trace.push(e);
   };
@@ -300,6 +309,7 @@ export function createMigration(init: {
     if (finished) throw new Error(`migration already ended (${metrics.status}); cannot end it again as ${status}`);
     finished = true;
     if (inPrecopy) precopyTime += now - precopyStart;
+    syncTotals();
     metrics.status = status;
     metrics.stop_reason = reason;
     metrics.total_time_s = now - start;
@@ -353,7 +363,7 @@ export function createMigration(init: {
         last: record,
         memory_bytes: init.vm.memory_bytes,
         pageCount: memory.pageCount,
-        bytesSent: metrics.bytes_sent,
+        bytesSent: memory.totals.bytes,
         elapsed_s: now - start,
       };
       return init.stop.check(view);
@@ -405,16 +415,6 @@ export function createMigration(init: {
         memory.run(seconds);
       }
     },
-  };
-  // Wrap memory.send so that bytes and pages are counted whatever strategy drives it.
-  const send = memory.send.bind(memory);
-  (memory as { send: GuestMemory['send'] }).send = function* (opts) {
-    const stats = yield* send(opts);
-    metrics.bytes_sent += stats.bytes;
-    metrics.pages_sent += stats.pages;
-    metrics.pages_resent += stats.resent;
-    metrics.zero_pages_sent += stats.zeroPages;
-    return stats;
   };
   return {
     m,
