@@ -3,7 +3,7 @@
  * outputs the SI number, so plugin schemas read like `bandwidth: rate().prefault('1 Gbit/s')`.
  */
 import { z } from 'zod';
-import { parseQuantity, UnitError, type Quantity } from './units.js';
+import { parseQuantity, showValue, UnitError, type Quantity } from './units.js';
 
 const quantity = (q: Quantity, example: string, opts: { min?: number; positive?: boolean } = {}) =>
   z
@@ -18,11 +18,11 @@ const quantity = (q: Quantity, example: string, opts: { min?: number; positive?:
         return z.NEVER;
       }
       if (opts.positive && !(v > 0)) {
-        ctx.addIssue({ code: 'custom', message: `must be > 0, got ${JSON.stringify(input)}` });
+        ctx.addIssue({ code: 'custom', message: `must be > 0, got ${showValue(input)}` });
         return z.NEVER;
       }
       if (opts.min !== undefined && !(v >= opts.min)) {
-        ctx.addIssue({ code: 'custom', message: `must be >= ${opts.min}, got ${JSON.stringify(input)}` });
+        ctx.addIssue({ code: 'custom', message: `must be >= ${opts.min}, got ${showValue(input)}` });
         return z.NEVER;
       }
       return v;

@@ -33,6 +33,20 @@ const TARGET: Record<Quantity, string> = {
   pages: 'page',
 };
 
+/**
+ * A value as an error message shows it: strings in single quotes (`'5 GiB'`), numbers as
+ * written (`NaN`, `-3`), anything else as JSON.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** A value that failed to parse: names the field, what was expected and what was found. */
 export class UnitError extends Error {
   override name = 'UnitError';
@@ -41,7 +55,7 @@ export class UnitError extends Error {
     readonly expected: string,
     readonly found: unknown,
   ) {
-    super(`${field}: expected ${expected}, got ${JSON.stringify(found)}`);
+    super(`${field}: expected ${expected}, got ${showValue(found)}`);
   }
 }
 
@@ -60,13 +74,14 @@ export function parseQuantity(input: unknown, quantity: Quantity, field = 'value
     return input;
   }
   if (typeof input !== 'string' || input.trim() === '') throw new UnitError(field, expected, input);
+  // A bare number in a string ("42") is SI as well. (mathjs parses "42" as a unitless value,
+  // which cannot be converted, so this must be checked first.)
+  const bare = Number(input);
+  if (Number.isFinite(bare)) return bare;
   let unit: Unit;
   try {
     unit = math.unit(input.trim());
   } catch {
-    // A bare number in a string ("42") is SI as well.
-    const n = Number(input);
-    if (Number.isFinite(n)) return n;
     throw new UnitError(field, expected, input);
   }
   try {
