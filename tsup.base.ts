@@ -5,7 +5,8 @@ export function packageConfig(entry: Record<string, string> = { index: 'src/inde
   return defineConfig({
     entry,
     format: ['esm'],
-    dts: true,
+    // Project references need `composite`; tsup's own declaration build must not inherit it.
+    dts: { compilerOptions: { composite: false, declarationMap: false } },
     sourcemap: true,
     clean: true,
     target: 'node20',

@@ -12,6 +12,7 @@ import {
   type MigrationCosts,
   type MigrationResult,
   type StopSpec,
+  type WorkloadPlugin,
   type VmSpec,
 } from '@livemig/core';
 import { stopCondition } from '@livemig/stop-conditions';
@@ -38,7 +39,7 @@ export const vmOf = (s: Scenario): VmSpec => ({ id: 'vm', memory_bytes: s.pages 
 /** Run `strategy` on `scenario` with the given engine; `trace` records the event trace. */
 export function runScenario(strategy: CopyStrategy, s: Scenario, fidelity: Fidelity, opts: { trace?: boolean; seed?: number } = {}): MigrationResult {
   const seed = opts.seed ?? s.seed;
-  const plugin = workloads[s.workload.use];
+  const plugin: WorkloadPlugin = workloads[s.workload.use];
   const workload = plugin.create(resolveOptions(plugin, s.workload.options, 'workload.options') as never, {
     pageCount: s.pages,
     pageSize_bytes: s.pageSize_bytes,
