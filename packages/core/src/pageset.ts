@@ -16,12 +16,15 @@ export class PageSet {
     return this.n;
   }
 
+  /** Whether `page` is in the set (false for anything that is not a page number in range). */
   has(page: number): boolean {
+    if ((page >>> 0) !== page) return false;
     return (this.words[page >>> 5]! & (1 << (page & 31))) !== 0;
   }
 
-  /** Add a page; returns true if it was not there. */
+  /** Add a page; returns true if it was not there. Throws a RangeError outside [0, size). */
   add(page: number): boolean {
+    if (!((page >>> 0) === page && page < this.size)) this.outOfRange(page);
     const w = page >>> 5;
     const bit = 1 << (page & 31);
     const old = this.words[w]!;
@@ -31,8 +34,9 @@ export class PageSet {
     return true;
   }
 
-  /** Remove a page; returns true if it was there. */
+  /** Remove a page; returns true if it was there. Throws a RangeError outside [0, size). */
   remove(page: number): boolean {
+    if (!((page >>> 0) === page && page < this.size)) this.outOfRange(page);
     const w = page >>> 5;
     const bit = 1 << (page & 31);
     const old = this.words[w]!;
@@ -99,6 +103,8 @@ export class PageSet {
   /** The smallest page >= `from` in the set, or -1. */
   nextFrom(from: number): number {
     if (from >= this.size) return -1;
+    if (!(from > 0)) from = 0;
+    from = Math.ceil(from);
     let i = from >>> 5;
     let w = this.words[i]! & (0xffffffff << (from & 31));
     for (;;) {
@@ -110,6 +116,10 @@ export class PageSet {
 
   *[Symbol.iterator](): IterableIterator<number> {
     for (let p = this.nextFrom(0); p !== -1; p = this.nextFrom(p + 1)) yield p;
+  }
+
+  private outOfRange(page: number): never {
+    throw new RangeError(`page ${page} is not an integer in [0, ${this.size}) (PageSet of ${this.size} pages)`);
   }
 
   private check(other: PageSet): void {
