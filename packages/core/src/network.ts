@@ -30,12 +30,21 @@ export interface FlowDemand {
 export function maxMinFairRates(capacities_Bps: ArrayLike<number>, flows: readonly FlowDemand[]): Float64Array {
   const rates = new Float64Array(flows.length);
   const remaining = Float64Array.from(capacities_Bps);
+  for (let l = 0; l < remaining.length; l++) {
+    if (!(remaining[l]! >= 0)) throw new RangeError(`link ${l}: capacity must be >= 0 bytes/s, got ${capacities_Bps[l]}`);
+  }
   const unfrozenOnLink = new Int32Array(remaining.length);
   const frozen = new Uint8Array(flows.length);
   let left = 0;
   for (let f = 0; f < flows.length; f++) {
     const flow = flows[f]!;
     const cap = flow.cap_Bps ?? Infinity;
+    if (!(cap >= 0)) throw new RangeError(`flow ${f}: cap must be >= 0 bytes/s (or absent for none), got ${flow.cap_Bps}`);
+    for (const l of flow.route) {
+      if (!(Number.isInteger(l) && l >= 0 && l < remaining.length)) {
+        throw new RangeError(`flow ${f}: route names link ${l}, but there are ${remaining.length} links`);
+      }
+    }
     if (flow.route.length === 0 && cap === Infinity) {
       throw new RangeError(`flow ${f} crosses no link and has no rate cap: its rate would be infinite`);
     }
@@ -79,9 +88,9 @@ export function maxMinFairRates(capacities_Bps: ArrayLike<number>, flows: readon
 /** A flow in a {@link FlowNetwork}. */
 export interface FlowHandle {
   readonly id: number;
-  /** Current rate in bytes per second (0 while the first latency elapses). */
+  /** Current rate in bytes per second (0 while the first latency elapses, and once it ended or was cancelled). */
   readonly rate_Bps: number;
-  /** Bytes still to deliver (Infinity for a stream). */
+  /** Bytes still to deliver now, also between events (Infinity for a stream). */
   readonly remaining_bytes: number;
   /** Stop the flow now; its completion callback is not called. */
   cancel(): void;
@@ -113,7 +122,8 @@ export function routeLatency(links: readonly Link[], route: readonly number[]): 
 interface FlowState extends FlowHandle {
   demand: FlowDemand;
   rate_Bps: number;
-  remaining_bytes: number;
+  /** Bytes left at the last settlement (`lastUpdate`); the handle's getter adds the progress since. */
+  left_bytes: number;
   done?: () => void;
   completion?: EventHandle;
   started: boolean;
@@ -134,7 +144,7 @@ export function createFlowNetwork(kernel: Kernel, links: readonly Link[]): FlowN
 
   const settle = (): void => {
     const dt = kernel.now - lastUpdate;
-    if (dt > 0) for (const f of active) f.remaining_bytes -= f.rate_Bps * dt;
+    if (dt > 0) for (const f of active) f.left_bytes -= f.rate_Bps * dt;
     lastUpdate = kernel.now;
   };
 
@@ -144,8 +154,8 @@ export function createFlowNetwork(kernel: Kernel, links: readonly Link[]): FlowN
       f.rate_Bps = rates[i]!;
       if (f.completion) kernel.cancel(f.completion);
       f.completion = undefined;
-      if (f.remaining_bytes !== Infinity && f.done) {
-        const left = Math.max(0, f.remaining_bytes);
+      if (f.left_bytes !== Infinity && f.done) {
+        const left = Math.max(0, f.left_bytes);
         const eta = f.rate_Bps > 0 ? left / f.rate_Bps : Infinity;
         if (eta !== Infinity) f.completion = kernel.schedule(eta, () => finish(f));
       }
@@ -160,7 +170,8 @@ export function createFlowNetwork(kernel: Kernel, links: readonly Link[]): FlowN
 
   const finish = (f: FlowState): void => {
     settle();
-    f.remaining_bytes = 0;
+    f.left_bytes = 0;
+    f.rate_Bps = 0;
     removeActive(f);
     reshare();
     f.done?.();
@@ -174,7 +185,12 @@ export function createFlowNetwork(kernel: Kernel, links: readonly Link[]): FlowN
       id: nextId++,
       demand,
       rate_Bps: 0,
-      remaining_bytes: bytes,
+      left_bytes: bytes,
+      get remaining_bytes() {
+        // Current between events too: the bytes sent since the last settlement at the current rate.
+        if (!f.started || f.cancelled || f.rate_Bps === 0) return Math.max(0, f.left_bytes);
+        return Math.max(0, f.left_bytes - f.rate_Bps * (kernel.now - lastUpdate));
+      },
       done,
       started: false,
       cancelled: false,
@@ -184,6 +200,7 @@ export function createFlowNetwork(kernel: Kernel, links: readonly Link[]): FlowN
         if (f.started) {
           settle();
           if (f.completion) kernel.cancel(f.completion);
+          f.rate_Bps = 0;
           removeActive(f);
           reshare();
         }
