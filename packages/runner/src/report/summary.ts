@@ -1,0 +1,198 @@
+/**
+ * Per-configuration summary statistics of runs.csv.
+ *
+ * runs.csv is streamed with csv-parse; only the numbers each configuration needs are kept
+ * (one array of values per metric per configuration, the first row's parameter and label
+ * cells, run counts), never a row's text.
+ */
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import { max, mean, min, sampleStandardDeviation } from 'simple-statistics';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { formatNumber } from './format.js';
+
+export interface SummaryColumns {
+  /** Swept numeric parameters (SI values), copied verbatim from the configuration's first run. */
+  paramColumns: string[];
+  /** Categorical columns, copied verbatim from the configuration's first run. */
+  labelColumns: string[];
+  /** Numeric metrics; `true`/`false` cells count as 1/0, empty cells as missing. */
+  metricColumns: string[];
+}
+
+/** Statistics of one metric over the non-missing values of a configuration's runs. */
+export interface MetricStats {
+  /** Number of non-missing values. */
+  count: number;
+  mean?: number;
+  /** Sample standard deviation (n − 1 denominator); missing when count < 2. */
+  sd?: number;
+  /** 95 % Student-t interval of the mean, count − 1 degrees of freedom; missing when count < 2. */
+  ci95Low?: number;
+  ci95High?: number;
+  min?: number;
+  max?: number;
+}
+
+export interface ConfigSummary {
+  configId: string;
+  /** Raw cells of the parameter columns (as in runs.csv). */
+  params: Record<string, string>;
+  labels: Record<string, string>;
+  /** Runs of the configuration (every status). */
+  n: number;
+  /** Runs whose status is `completed` (all of them when runs.csv has no status column). */
+  nCompleted: number;
+  metrics: Record<string, MetricStats>;
+}
+
+/** Missing-value spellings accepted in metric cells besides the empty cell. */
+const MISSING = new Set(['', 'null', 'na', 'nan', 'undefined']);
+
+/**
+ * A metric cell as a number: `true`/`false` → 1/0 (rates), empty/`null`/`NA`/`NaN` →
+ * `undefined` (missing); anything else must be a JavaScript number literal.
+ */
+export function parseMetricCell(cell: string | undefined, column: string, line: number): number | undefined {
+  if (cell === undefined) return undefined;
+  const text = cell.trim();
+  const lower = text.toLowerCase();
+  if (MISSING.has(lower)) return undefined;
+  if (lower === 'true') return 1;
+  if (lower === 'false') return 0;
+  const x = Number(text);
+  if (Number.isNaN(x)) {
+    throw new Error(`runs.csv line ${line}: column '${column}' holds '${cell}', not a number, boolean or empty cell`);
+  }
+  return x;
+}
+
+/** The two-sided 95 % Student-t quantile t_{0.975, df}. */
+export function tCritical95(df: number): number {
+  return tQuantile(0.975, df);
+}
+
+/** mean, sample sd, 95 % t interval, min and max of `values` (missing fields when undefined). */
+export function describe(values: readonly number[]): MetricStats {
+  const count = values.length;
+  if (count === 0) return { count };
+  const xs = values as number[];
+  const m = mean(xs);
+  const stats: MetricStats = { count, mean: m, min: min(xs), max: max(xs) };
+  if (count >= 2) {
+    const sd = sampleStandardDeviation(xs);
+    const half = (tCritical95(count - 1) * sd) / Math.sqrt(count);
+    stats.sd = sd;
+    stats.ci95Low = m - half;
+    stats.ci95High = m + half;
+  }
+  return stats;
+}
+
+interface Accumulator {
+  configId: string;
+  params: Record<string, string>;
+  labels: Record<string, string>;
+  n: number;
+  nCompleted: number;
+  values: number[][];
+}
+
+/**
+ * Streams runs.csv and returns one summary per configuration, in the order configurations
+ * first appear. Throws when a required column (config_id, the parameter, label and metric
+ * columns) is absent from the header.
+ */
+export async function summariseRuns(runsCsvPath: string, columns: SummaryColumns): Promise<ConfigSummary[]> {
+  const { paramColumns, labelColumns, metricColumns } = columns;
+  const groups = new Map<string, Accumulator>();
+  const required = ['config_id', ...paramColumns, ...labelColumns, ...metricColumns];
+  let hasStatus = false;
+  const input = createReadStream(runsCsvPath);
+  const parser = input.pipe(
+    parse({
+      bom: true,
+      skip_empty_lines: true,
+      info: true,
+      columns: (header: string[]) => {
+        const absent = required.filter((c) => !header.includes(c));
+        if (absent.length > 0) {
+          throw new Error(`runs.csv (${runsCsvPath}) lacks column(s): ${absent.join(', ')}`);
+        }
+        hasStatus = header.includes('status');
+        return header;
+      },
+    }),
+  );
+  // pipe() does not forward the source's errors (e.g. a missing file).
+  input.on('error', (err) => parser.destroy(err));
+  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    const line = info.lines;
+    const configId = record['config_id'] as string;
+    let acc = groups.get(configId);
+    if (acc === undefined) {
+      acc = {
+        configId,
+        params: Object.fromEntries(paramColumns.map((c) => [c, record[c] ?? ''])),
+        labels: Object.fromEntries(labelColumns.map((c) => [c, record[c] ?? ''])),
+        n: 0,
+        nCompleted: 0,
+        values: metricColumns.map(() => []),
+      };
+      groups.set(configId, acc);
+    }
+    acc.n += 1;
+    if (!hasStatus || record['status'] === 'completed') acc.nCompleted += 1;
+    for (let i = 0; i < metricColumns.length; i++) {
+      const column = metricColumns[i] as string;
+      const x = parseMetricCell(record[column], column, line);
+      if (x !== undefined) (acc.values[i] as number[]).push(x);
+    }
+  }
+  return [...groups.values()].map((acc) => ({
+    configId: acc.configId,
+    params: acc.params,
+    labels: acc.labels,
+    n: acc.n,
+    nCompleted: acc.nCompleted,
+    metrics: Object.fromEntries(metricColumns.map((c, i) => [c, describe(acc.values[i] as number[])])),
+  }));
+}
+
+/** The statistic suffixes of summary.csv, in column order. */
+export const STAT_SUFFIXES = ['mean', 'sd', 'ci95_low', 'ci95_high', 'min', 'max'] as const;
+
+/** summary.csv header: config_id, params, labels, n, n_completed, then `<m>_<stat>` per metric. */
+export function summaryHeader(columns: SummaryColumns): string[] {
+  return [
+    'config_id',
+    ...columns.paramColumns,
+    ...columns.labelColumns,
+    'n',
+    'n_completed',
+    ...columns.metricColumns.flatMap((m) => STAT_SUFFIXES.map((s) => `${m}_${s}`)),
+  ];
+}
+
+/** One summary.csv row (cells in `summaryHeader` order). */
+export function summaryRow(summary: ConfigSummary, columns: SummaryColumns): string[] {
+  const cells = [
+    summary.configId,
+    ...columns.paramColumns.map((c) => summary.params[c] ?? ''),
+    ...columns.labelColumns.map((c) => summary.labels[c] ?? ''),
+    String(summary.n),
+    String(summary.nCompleted),
+  ];
+  for (const m of columns.metricColumns) {
+    const s = summary.metrics[m] ?? { count: 0 };
+    cells.push(
+      formatNumber(s.mean),
+      formatNumber(s.sd),
+      formatNumber(s.ci95Low),
+      formatNumber(s.ci95High),
+      formatNumber(s.min),
+      formatNumber(s.max),
+    );
+  }
+  return cells;
+}
