@@ -3,11 +3,12 @@
  * outputs the SI number, so plugin schemas read like `bandwidth: rate().prefault('1 Gbit/s')`.
  */
 import { z } from 'zod';
-import { parseQuantity, showValue, UnitError, type Quantity } from './units.js';
+import { expectedQuantity, parseQuantity, showValue, UnitError, type Quantity } from './units.js';
 
 const quantity = (q: Quantity, example: string, opts: { min?: number; positive?: boolean } = {}) =>
   z
-    .union([z.number(), z.string()])
+    // zod's number() refuses NaN and ±Infinity: say what was expected instead of "Invalid input".
+    .union([z.number(), z.string()], { error: (issue) => `expected ${expectedQuantity(q)}, got ${showValue(issue.input)}` })
     .describe(`${q} (number in SI or a string with a unit, e.g. '${example}')`)
     .transform((input, ctx) => {
       let v: number;

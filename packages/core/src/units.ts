@@ -24,6 +24,9 @@ const EXAMPLES: Record<Quantity, string> = {
   pages: "a page count like '50 pages'",
 };
 
+/** What a value of `quantity` looks like, for messages: `expectedQuantity('rate')` is "a data rate like '1 Gbit/s'". */
+export const expectedQuantity = (quantity: Quantity): string => EXAMPLES[quantity];
+
 /** The mathjs unit each quantity is expressed in after conversion. */
 const TARGET: Record<Quantity, string> = {
   bytes: 'B',
