@@ -137,6 +137,24 @@ describe('writeReports', () => {
   });
 });
 
+describe('writeReports on edge cases', () => {
+  it('writes header-only CSVs and empty plots for a runs.csv without runs, and needs no labels', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'livemig-report-empty-'));
+    try {
+      await writeFile(join(root, 'runs.csv'), HEADER + '\n');
+      await writeReports({ dir: root, runsCsvPath: join(root, 'runs.csv'), ...OPTS, labelColumns: [] });
+      expect(await readFile(join(root, 'summary.csv'), 'utf8')).toMatch(/^config_id,network_bandwidth_Bps,workload_rate_Bps,n,n_completed,downtime_s_mean,/);
+      expect((await readFile(join(root, 'summary.csv'), 'utf8')).trim().split('\n')).toHaveLength(1);
+      expect((await readFile(join(root, 'pareto.csv'), 'utf8')).trim()).toBe(
+        'config_id,network_bandwidth_Bps,workload_rate_Bps,n,downtime_s_mean,bytes_sent_mean,total_time_s_mean',
+      );
+      for (const file of SVGS) expect((await readFile(join(root, file), 'utf8')).startsWith('<svg'), file).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('plots', () => {
   it('uses a log scale where the data spans two decades or more', async () => {
     expect(spansDecades([1, 99])).toBe(false);
