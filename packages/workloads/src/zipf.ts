@@ -3,7 +3,8 @@
  * probability p_k = k^(−s) / Σ_j j^(−s). Page-exact writes sample ranks from a cumulative table
  * (binary search, O(log W)); the fluid curve Σ_k (1 − (1 − p_k)^n) is evaluated over ranks
  * grouped in buckets (the first {@link ZIPF_EXACT_RANKS} ranks alone, then geometric buckets of
- * ratio {@link ZIPF_BUCKET_RATIO}, each with its mean probability), so a call costs O(buckets).
+ * ratio {@link ZIPF_BUCKET_RATIO}, each with its mean probability), so a call costs O(buckets): about
+ * 645 buckets for W = 4 Mi pages; relative error of the curve measured below 2.1e-5 (zipf.test.ts).
  */
 import { defineWorkload, z } from '@livemig/core';
 import { pagesPerSecond, untouchedAfter, workingSetOptions, workingSetRegion, writeCounter, writeRate, type ProfiledWorkload } from './common.js';
