@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+/**
+ * The `livemig` command line. Exit codes: 0 success, 1 a run or merge failed (e.g. missing or
+ * duplicated runs), 2 bad input (experiment file, options) — nothing is written then — and 130
+ * after Ctrl-C (rows done are kept; `--resume` finishes the run).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { z } from '@livemig/core';
+import { InputError } from './errors.js';
+import { experimentJsonSchema } from './experiment.js';
+import { mergeShards, MergeError } from './merge.js';
+import { buildPlan, headerOf } from './plan.js';
+import { firstPartyPlugins } from './plugins.js';
+import { runnerVersion } from './output.js';
+import { parseShard, runExperiment, shardFromEnv } from './run.js';
+
+const int = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+};
+
+const program = new Command('livemig')
+  .description('Simulate live VM migration policies: run experiment files (sweeps) into CSVs, summaries, Pareto fronts and plots.')
+  .version(runnerVersion(), '-V, --version')
+  .showHelpAfterError('(run livemig --help for usage)')
+  .exitOverride();
+
+program
+  .command('run')
+  .description('run an experiment file (every run of its sweep) in worker threads; writes runs.csv, manifest.json, summary.csv, pareto.csv and SVG plots')
+  .argument('<file>', 'experiment file (JSON)')
+  .option('-o, --out <dir>', 'output directory (default: results/<name>, for a shard results/<name>/shards/<i>-of-<n>)')
+  .option('-w, --workers <n>', 'worker threads (default: os.availableParallelism())', int('--workers', 1))
+  .option('--shard <i/n>', 'run only the plan indices with index % n == i-1 (default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set); combine with livemig merge')
+  .option('--resume', 'keep the complete rows of an interrupted run in the output directory and run only the missing ones')
+  .option('--seed <n>', "override the experiment's seed", int('--seed', 0))
+  .option('-q, --quiet', 'no progress output')
+  .addOption(new Option('--progress <kind>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
+  .addHelpText('after', '\nExample:\n  livemig run experiments/quickstart.json --workers 2\n  livemig run big.json --shard 3/8 --out results/big/shard-3 && livemig merge results/big/shard-* --out results/big')
+  .action(async (file: string, o: { out?: string; workers?: number; shard?: string; resume?: boolean; seed?: number; quiet?: boolean; progress: 'auto' | 'bar' | 'lines' | 'none' }) => {
+    const shard = o.shard ? parseShard(o.shard) : shardFromEnv();
+    const ac = new AbortController();
+    let sigints = 0;
+    const onSigint = (): void => {
+      if (++sigints > 1) process.exit(130);
+      process.stderr.write('\nlivemig: stopping (rows done are kept; finish with --resume; Ctrl-C again to quit now)\n');
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const t0 = Date.now();
+    const r = await runExperiment(file, {
+      ...(o.out ? { out: o.out } : {}),
+      ...(o.workers ? { workers: o.workers } : {}),
+      ...(shard ? { shard } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      resume: o.resume ?? false,
+      progress: o.quiet ? 'none' : o.progress,
+      signal: ac.signal,
+    });
+    process.off('SIGINT', onSigint);
+    const s = (Date.now() - t0) / 1000;
+    if (!o.quiet)
+      process.stderr.write(
+        `livemig: ${r.interrupted ? 'interrupted after' : 'done,'} ${r.ran} runs simulated${r.reused ? `, ${r.reused} kept from before` : ''}` +
+          `${shard ? ` (shard ${shard.index}/${shard.count}: ${r.selected} of ${r.plan.runs.length} runs)` : ''} in ${s.toFixed(1)} s → ${r.outDir}\n`,
+      );
+    if (r.interrupted) process.exitCode = 130;
+  });
+
+program
+  .command('merge')
+  .description('merge the output directories of shards into one runs.csv in plan order (fails on a missing or duplicated run) and write the reports')
+  .argument('<dirs...>', 'shard output directories')
+  .option('-o, --out <dir>', 'output directory', '.')
+  .option('--list-missing', 'print the missing runs (plan index and run id) and write nothing; exit code 1 if any')
+  .action(async (dirs: string[], o: { out: string; listMissing?: boolean }) => {
+    const r = await mergeShards(dirs, { out: o.out, listMissing: o.listMissing ?? false });
+    if (o.listMissing) {
+      for (const [i, id] of r.missing) process.stdout.write(`${i}\t${id}\n`);
+      process.stderr.write(`livemig: ${r.missing.length} run(s) missing, ${r.rows} present\n`);
+      if (r.missing.length) process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`livemig: merged ${r.rows} runs from ${dirs.length} director${dirs.length > 1 ? 'ies' : 'y'} → ${r.outDir}\n`);
+  });
+
+program
+  .command('plan')
+  .description('validate an experiment file and print its number of runs, its columns and its first runs; runs nothing')
+  .argument('<file>', 'experiment file (JSON)')
+  .option('-n, --head <n>', 'runs to show', int('--head', 0), 10)
+  .option('--seed <n>', "override the experiment's seed", int('--seed', 0))
+  .action(async (file: string, o: { head: number; seed?: number }) => {
+    const plan = await buildPlan(file, o.seed !== undefined ? { seed: o.seed } : {});
+    const configs = plan.configs.length;
+    process.stdout.write(`${plan.runs.length} runs (${configs} configuration${configs > 1 ? 's' : ''} × ${plan.experiment.replications} replication${plan.experiment.replications > 1 ? 's' : ''}), seed ${plan.seed}, ${plan.experiment.fidelity} engine\n`);
+    process.stdout.write(`columns: ${headerOf(plan).join(', ')}\n`);
+    const cols = ['index', 'run_id', 'config_id', 'replication', 'seed', ...plan.paramColumns, ...plan.labelColumns];
+    process.stdout.write(cols.join('\t') + '\n');
+    for (const r of plan.runs.slice(0, o.head)) {
+      const m = plan.configMeta[r.configIndex]!;
+      process.stdout.write([r.index, r.runId, m.configId, r.replication, r.seed, ...m.cells].join('\t') + '\n');
+    }
+    if (plan.runs.length > o.head) process.stdout.write(`... ${plan.runs.length - o.head} more\n`);
+  });
+
+program
+  .command('plugins')
+  .description('list the installed first-party plugins (strategies, stop conditions, workloads) with their options and defaults')
+  .option('--json', 'print JSON (name, kind, package, version, description, options JSON Schema)')
+  .action(async (o: { json?: boolean }) => {
+    const all = await firstPartyPlugins();
+    const described = all.map(({ ref, plugin }) => ({
+      use: ref.use,
+      kind: plugin.kind,
+      package: ref.package,
+      version: ref.version,
+      description: plugin.description,
+      options: z.toJSONSchema(plugin.options as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { default?: unknown; description?: string; type?: unknown; enum?: unknown[] }> },
+    }));
+    if (o.json) {
+      process.stdout.write(JSON.stringify(described, null, 2) + '\n');
+      return;
+    }
+    for (const kind of ['strategy', 'stop-condition', 'workload'] as const) {
+      process.stdout.write(`\n${kind === 'strategy' ? 'Strategies' : kind === 'stop-condition' ? 'Stop conditions' : 'Workloads'}:\n`);
+      for (const p of described.filter((d) => d.kind === kind)) {
+        process.stdout.write(`  ${p.use}  (${p.package}@${p.version})\n      ${p.description}\n`);
+        for (const [name, s] of Object.entries(p.options.properties ?? {})) {
+          const def = s.default !== undefined ? ` [default: ${JSON.stringify(s.default)}]` : '';
+          const choices = s.enum ? ` (${s.enum.map((v) => JSON.stringify(v)).join(' | ')})` : '';
+          process.stdout.write(`      ${name}${choices}${def}${s.description ? ` — ${s.description}` : ''}\n`);
+        }
+      }
+    }
+  });
+
+program
+  .command('schema')
+  .description('print (or write) the JSON Schema of experiment files, for editors ("$schema" in the file)')
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action((o: { out?: string }) => {
+    const text = JSON.stringify(experimentJsonSchema(), null, 2) + '\n';
+    if (o.out) {
+      mkdirSync(dirname(o.out), { recursive: true });
+      writeFileSync(o.out, text);
+    }
+    else process.stdout.write(text);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof InputError) {
+    process.stderr.write(`livemig: error: ${e.message}\n`);
+    process.exitCode = 2;
+  } else if (e instanceof MergeError) {
+    process.stderr.write(`livemig: ${e.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`livemig: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The experiment file: a JSON document validated by a zod schema (published as
+ * `schema/experiment.schema.json`), with units as strings parsed into SI by core's schemas.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { schemas, z } from '@livemig/core';
+import { InputError, show } from './errors.js';
+
+/** A plugin reference: `"precopy"` or `{ "use": "precopy", "options": { … } }`. */
+export const componentSchema = z.union([
+  z.string().min(1).describe('plugin name: a first-party alias (precopy, hot-cold, xen) or a package name, "pkg/member" picks one member'),
+  z.strictObject({
+    use: z.string().min(1).describe('plugin name: a first-party alias or a package name ("livemig-plugin-x", "pkg/member")'),
+    options: z.record(z.string(), z.unknown()).optional().describe("the plugin's options (see `livemig plugins`)"),
+  }),
+]);
+export type ComponentSpec = z.input<typeof componentSchema>;
+
+/** A stop condition: a name, `{ use, options }`, or `{ any: [...] }` / `{ all: [...] }`. */
+export type StopSpecInput = string | { use: string; options?: Record<string, unknown> } | { any: StopSpecInput[] } | { all: StopSpecInput[] };
+export const stopSchema: z.ZodType<StopSpecInput> = z.lazy(() =>
+  z.union([componentSchema, z.strictObject({ any: z.array(stopSchema).min(1) }), z.strictObject({ all: z.array(stopSchema).min(1) })]),
+);
+
+/** The simulated world of one migration; every value with a unit is converted to SI. */
+export const scenarioSchema = z
+  .strictObject({
+    vm: z.strictObject({
+      memory: schemas.bytes({ positive: true }).describe("guest RAM, e.g. '4 GiB'"),
+      pageSize: schemas.bytes({ positive: true }).prefault('4 KiB').describe("page size, e.g. '4 KiB'"),
+      vcpus: z.number().int().min(1).default(1),
+    }),
+    network: z.strictObject({
+      bandwidth: schemas.rate({ positive: true }).describe("bottleneck bandwidth of the migration path, e.g. '1 Gbit/s'"),
+      latency: schemas.seconds().prefault('0 s').describe("latency per message, e.g. '0.1 ms'"),
+    }),
+    wire: z
+      .strictObject({
+        headerBytes: schemas.bytes().prefault(0).describe('per-page header on the wire (QEMU: 8)'),
+        zeroPageBytes: schemas.bytes().prefault(0).describe('bytes of an elided all-zero page (QEMU: 9)'),
+        elideZeroPages: z.boolean().default(false).describe('send all-zero pages as short markers'),
+        zeroFraction: schemas.fraction().default(0).describe('fraction of all-zero pages at the start'),
+      })
+      .prefault({}),
+    costs: z
+      .strictObject({
+        setup: schemas.seconds().prefault(0).describe('connection and reservation before the first round'),
+        bitmapSyncPerGiB: schemas.seconds().prefault(0).describe('dirty-bitmap sync at each round start, per GiB of memory'),
+        deviceState: schemas.bytes().prefault(0).describe('CPU and device state sent while paused'),
+        resume: schemas.seconds().prefault(0).describe('destination loads state and resumes'),
+        redirect: schemas.seconds().prefault(0).describe('network redirect (counted in the downtime)'),
+        release: schemas.seconds().prefault(0).describe('releasing the source'),
+      })
+      .prefault({}),
+    destinationFree: schemas.bytes().optional().describe("free memory at the destination, e.g. '1 TiB'; default: unlimited"),
+  })
+  .describe('the VM, the network path, wire format and fixed costs');
+export type Scenario = z.output<typeof scenarioSchema>;
+
+/** A swept range for `random` and `lhs`: two values with the same unit, sampled on a scale. */
+export const rangeSchema = z.strictObject({
+  range: z.tuple([z.union([z.number(), z.string()]), z.union([z.number(), z.string()])]).describe("[low, high], e.g. ['1 Gbit/s', '10 Gbit/s']"),
+  scale: z.enum(['linear', 'log']).default('linear'),
+  integer: z.boolean().default(false).describe('round samples to integers (e.g. round counts)'),
+});
+
+export const sweepSchema = z.strictObject({
+  method: z.enum(['grid', 'random', 'lhs']).default('grid').describe('grid: cartesian product of value lists; random / lhs (Latin hypercube): `samples` points over ranges'),
+  samples: z.number().int().min(1).optional().describe('number of points for random and lhs'),
+  params: z
+    .record(z.string(), z.union([z.array(z.unknown()), rangeSchema]))
+    .describe(
+      'dotted paths into this document ("scenario.network.bandwidth", "workload.options.rate", "strategy") mapped to a list of values, or a range for random/lhs; "a, b" links paths whose values are lists [va, vb]',
+    ),
+});
+
+export const experimentSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-" (it names the output directory)')
+    .describe('names the output directory results/<name>/'),
+  seed: z.number().int().min(0).default(1).describe('master seed; every run derives its own from it'),
+  replications: z.number().int().min(1).default(1).describe('runs per configuration, each with its own seed'),
+  fidelity: z.enum(['fluid', 'page-exact']).default('fluid').describe('memory engine: fluid (expected counts, fast) or page-exact (bitsets)'),
+  scenario: scenarioSchema,
+  workload: componentSchema.describe('dirty-page model, e.g. { "use": "hot-cold", "options": { "rate": "50 MiB/s" } }'),
+  strategy: componentSchema.describe('copy strategy, e.g. "precopy" or "stop-and-copy"'),
+  stop: stopSchema.default('xen').describe('stop condition: a name, { use, options }, { any: [...] } or { all: [...] }'),
+  sweep: sweepSchema.optional(),
+});
+export type ExperimentInput = z.input<typeof experimentSchema>;
+export type Experiment = z.output<typeof experimentSchema>;
+
+/** The JSON Schema of experiment files, for editors (`"$schema"` in the file). */
+export function experimentJsonSchema(): Record<string, unknown> {
+  const s = z.toJSONSchema(experimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...s, title: 'livemig experiment', $id: 'https://livemig.dev/schema/experiment.schema.json' };
+}
+
+/** Line and column (1-based) of a character offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+/** Read and parse a JSON file; malformed JSON is reported with its line and column. */
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file (check the path)' : `cannot read the file (${code ?? String(e)})`, file);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    const errors: ParseError[] = [];
+    parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    const at = lineColumn(text, first?.offset ?? 0);
+    const what = first ? printParseErrorCode(first.error) : 'InvalidSymbol';
+    throw new InputError(`malformed JSON at line ${at.line}, column ${at.column}: ${what}`, file);
+  }
+}
+
+/** Format zod issues as `path: message (found …)` lines, each path rooted at `root`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown, root = ''): string[] {
+  return issues.map((issue) => {
+    const path = jsonPath(root, issue.path);
+    let msg = issue.message;
+    if (issue.code === 'unrecognized_keys') msg = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (check the spelling; allowed fields are listed in the JSON schema)`;
+    else if (issue.code === 'invalid_value') msg = `expected one of ${issue.values.map((v) => show(v)).join(', ')}, found ${show(valueAt(input, issue.path))}`;
+    else if (issue.code === 'invalid_type') {
+      const found = valueAt(input, issue.path);
+      msg = found === undefined ? `missing required field (expected ${issue.expected})` : `expected ${issue.expected}, found ${show(found)}`;
+    } else if (issue.code === 'invalid_union') {
+      const found = valueAt(input, issue.path);
+      const deepest = issue.errors.flat().find((i) => i.code === 'custom' || i.code === 'unrecognized_keys');
+      msg = deepest ? formatIssues([{ ...deepest, path: [] }], found)[0]!.replace(/^: /, '') : `unexpected value ${show(found)}`;
+    }
+    return `${path || '(root)'}: ${msg}`;
+  });
+}
+
+/** `a.b[2].c` from a root and a zod path. */
+export function jsonPath(root: string, path: readonly PropertyKey[]): string {
+  let out = root;
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$-]*$/.test(String(k)) ? `${out ? '.' : ''}${String(k)}` : `[${JSON.stringify(String(k))}]`;
+  return out;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** Validate the structure of an experiment document (the sweep's values are checked per configuration). */
+export function validateExperiment(doc: unknown, file: string): Experiment {
+  const r = experimentSchema.safeParse(doc);
+  if (!r.success) throw new InputError(`invalid experiment:\n  - ${formatIssues(r.error.issues, doc).join('\n  - ')}`, file);
+  return r.data;
+}

@@ -1,0 +1,246 @@
+/**
+ * `livemig run`: execute a plan (or one shard of it) in a worker-thread pool and stream the
+ * rows to runs.csv in plan order, so that the file is byte-identical for any worker count.
+ *
+ * Resumability: rows are appended as soon as every earlier run of the plan (or shard) is done
+ * and the file is fsynced about once a second; a killed run leaves complete rows and at most
+ * one truncated line. `--resume` keeps the complete rows whose run_id is in the plan, runs the
+ * rest and rewrites runs.csv in plan order atomically (temp file + rename).
+ */
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tinypool } from 'tinypool';
+import { writeReports } from './report/index.js';
+import { InputError } from './errors.js';
+import { buildPlan, headerOf, METRIC_COLUMNS, planHash, type Plan, type PlanRun } from './plan.js';
+import { csvText, readRunsCsv, runnerVersion, writeAtomic } from './output.js';
+import type { WorkerInit, WorkerTask } from './worker.js';
+import { createProgress, type Progress } from './progress.js';
+
+/** A slice of the plan: runs whose plan index % count === index − 1. */
+export interface Shard {
+  /** 1-based. */
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface RunOptions {
+  /** Output directory; default `results/<name>` (a shard: `results/<name>/shards/<i>-of-<n>`). */
+  out?: string;
+  /** Worker threads; default `os.availableParallelism()`. */
+  workers?: number;
+  shard?: Shard;
+  resume?: boolean;
+  /** Override the experiment's seed. */
+  seed?: number;
+  /** Progress display: a bar on a TTY, plain lines otherwise, or nothing. */
+  progress?: 'auto' | 'bar' | 'lines' | 'none';
+  /** Stop cleanly when aborted (SIGINT): rows done are kept, the run can be resumed. */
+  signal?: AbortSignal;
+  /** Write summary.csv, pareto.csv and plots at the end (default: unless sharded). */
+  reports?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunResult {
+  readonly outDir: string;
+  readonly plan: Plan;
+  /** Runs of this plan (or shard). */
+  readonly selected: number;
+  /** Runs simulated now. */
+  readonly ran: number;
+  /** Rows kept from an earlier, interrupted run. */
+  readonly reused: number;
+  readonly interrupted: boolean;
+}
+
+/** Parse "i/n" (1 ≤ i ≤ n). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!(count >= 1 && index >= 1 && index <= count)) throw new InputError(`--shard: expected i/n with 1 <= i <= n (e.g. 2/8), found '${text}'`);
+  return { index, count };
+}
+
+/** The shard of a Slurm job array task (SLURM_ARRAY_TASK_ID, relative to SLURM_ARRAY_TASK_MIN, default 1). */
+export function shardFromEnv(env: NodeJS.ProcessEnv = process.env): Shard | undefined {
+  if (env.SLURM_ARRAY_TASK_ID === undefined || env.SLURM_ARRAY_TASK_COUNT === undefined) return undefined;
+  const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 1);
+  return parseShard(`${Number(env.SLURM_ARRAY_TASK_ID) - min + 1}/${Number(env.SLURM_ARRAY_TASK_COUNT)}`);
+}
+
+/** Metrics summarised in the reports (numbers and booleans; status and stop_reason are text). */
+export const REPORT_METRICS: string[] = METRIC_COLUMNS.filter((m) => m !== 'status' && m !== 'stop_reason');
+
+export const inShard = (run: PlanRun, shard?: Shard): boolean => !shard || run.index % shard.count === shard.index - 1;
+
+/** The worker module: dist/worker.js. */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  // Under vitest (sources) the pool still runs the built worker: build first (npm run build).
+  return here.endsWith('.ts') ? join(here, '..', '..', 'dist', 'worker.js') : join(here, '..', 'worker.js');
+}
+
+/** Run an experiment file; bad input throws {@link InputError} before anything is written. */
+export async function runExperiment(file: string, opts: RunOptions = {}): Promise<RunResult> {
+  const started = new Date();
+  const plan = await buildPlan(file, opts.seed === undefined ? {} : { seed: opts.seed });
+  const shard = opts.shard;
+  const outDir = resolve(opts.out ?? (shard ? join('results', plan.experiment.name, 'shards', `${shard.index}-of-${shard.count}`) : join('results', plan.experiment.name)));
+  const workers = Math.max(1, opts.workers ?? availableParallelism());
+  const header = headerOf(plan);
+  const selected = plan.runs.filter((r) => inShard(r, shard));
+  const runsPath = join(outDir, 'runs.csv');
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+
+  // Rows kept from an interrupted run.
+  const kept = new Map<string, string[]>();
+  let existing = opts.resume ? readRunsCsv(runsPath) : null;
+  if (existing) {
+    if (existing.header.join(',') !== header.join(','))
+      throw new InputError(`its columns (${existing.header.join(', ')}) are not this experiment's (${header.join(', ')}): it comes from another experiment; use another --out`, runsPath);
+    const wanted = new Set(selected.map((r) => r.runId));
+    for (const row of existing.rows) if (wanted.has(row[0]!) && !kept.has(row[0]!)) kept.set(row[0]!, row);
+  }
+  const todo = selected.filter((r) => !kept.has(r.runId));
+
+  mkdirSync(outDir, { recursive: true });
+  writeAtomic(join(outDir, 'plan.txt'), plan.runs.map((r) => r.runId).join('\n') + '\n');
+  const manifest = (status: string, finished?: Date, rows?: number) => ({
+    livemig: runnerVersion(),
+    status,
+    experiment: { name: plan.experiment.name, file: plan.file, sha256: plan.fileSha256 },
+    seed: plan.seed,
+    fidelity: plan.experiment.fidelity,
+    node: process.version,
+    started: started.toISOString(),
+    ...(finished ? { finished: finished.toISOString() } : {}),
+    plan: { runs: plan.runs.length, sha256: planHash(plan), ids: 'plan.txt' },
+    shard: shard ?? null,
+    rows: rows ?? kept.size,
+    columns: { ids: ['run_id', 'config_id', 'replication', 'seed'], params: plan.paramColumns, labels: plan.labelColumns, metrics: [...METRIC_COLUMNS] },
+    plugins: plan.refs.map((r) => ({ kind: r.kind, use: r.use, package: r.package, version: r.version, ...(r.member ? { member: r.member } : {}) })),
+    csv: 'numbers are JavaScript String(x): the shortest decimal that round-trips the double; empty = not applicable',
+  });
+  writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('running'), null, 2) + '\n');
+
+  // Open runs.csv: continue after the last complete line, or start afresh.
+  let fd: number;
+  if (existing) {
+    fd = openSync(runsPath, 'r+');
+    ftruncateSync(fd, existing.completeBytes);
+    fd = (closeSync(fd), openSync(runsPath, 'a'));
+  } else {
+    fd = openSync(runsPath, 'w');
+    writeSync(fd, csvText([header]));
+  }
+  existing = null;
+
+  const rowOf = (run: PlanRun, metrics: string[]): string[] => {
+    const meta = plan.configMeta[run.configIndex]!;
+    return [run.runId, meta.configId, String(run.replication), String(run.seed), ...meta.cells, ...metrics];
+  };
+
+  // Rows complete in any order; they are written in plan order.
+  const done = new Map<number, string[]>();
+  let next = 0;
+  let lastSync = Date.now();
+  const flush = (force: boolean): void => {
+    const rows: string[][] = [];
+    while (done.has(next)) {
+      rows.push(done.get(next)!);
+      done.delete(next);
+      next++;
+    }
+    if (rows.length) writeSync(fd, csvText(rows));
+    if (force || Date.now() - lastSync > 1000) {
+      fsyncSync(fd);
+      lastSync = Date.now();
+    }
+  };
+
+  const progress: Progress = createProgress(opts.progress ?? 'auto', todo.length, log);
+  const batch = Math.max(1, Math.min(256, Math.floor(todo.length / (workers * 16))));
+  const pool = new Tinypool({
+    filename: workerFile(),
+    minThreads: Math.min(workers, Math.max(1, Math.ceil(todo.length / batch))),
+    maxThreads: workers,
+    workerData: { refs: plan.refs, configs: plan.configs } satisfies WorkerInit,
+  });
+  let interrupted = false;
+  let failure: Error | undefined;
+  const onAbort = (): void => {
+    interrupted = true;
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) interrupted = true;
+
+  try {
+    let submitted = 0;
+    const inflight = new Set<Promise<void>>();
+    const aborted = abortPromise(opts.signal);
+    const submit = (): void => {
+      const start = submitted;
+      const slice = todo.slice(start, start + batch);
+      submitted += slice.length;
+      const task: WorkerTask = { runs: slice.map((r) => [r.index, r.configIndex, r.replication, r.seed] as const) };
+      const p: Promise<void> = (pool.run(task) as Promise<string[][]>).then(
+        (rows) => {
+          rows.forEach((m, k) => done.set(start + k, rowOf(slice[k]!, m)));
+          progress.tick(rows.length);
+          flush(false);
+        },
+        (e: unknown) => {
+          failure ??= e instanceof Error ? e : new Error(String(e));
+        },
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    };
+    while (!interrupted && !failure && (submitted < todo.length || inflight.size > 0)) {
+      while (!interrupted && !failure && submitted < todo.length && inflight.size < workers * 2) submit();
+      if (inflight.size === 0) break;
+      await Promise.race([...inflight, aborted]);
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    progress.stop();
+    // Rows finished out of order are complete too: keep them (resume puts them in order).
+    flush(true);
+    if (done.size) {
+      const rest = [...done.keys()].sort((a, b) => a - b).map((k) => done.get(k)!);
+      writeSync(fd, csvText(rest));
+      fsyncSync(fd);
+    }
+    closeSync(fd);
+    await pool.destroy();
+  }
+  const ran = next + done.size;
+  if (failure) {
+    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('failed', new Date(), kept.size + ran), null, 2) + '\n');
+    throw failure;
+  }
+  if (interrupted) {
+    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('interrupted', new Date(), kept.size + ran), null, 2) + '\n');
+    return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: true };
+  }
+
+  // A resumed run: rewrite runs.csv in plan order, old and new rows together.
+  if (kept.size > 0) {
+    const fresh = readRunsCsv(runsPath)!;
+    const byId = new Map(kept);
+    for (const row of fresh.rows) if (!byId.has(row[0]!)) byId.set(row[0]!, row);
+    writeAtomic(runsPath, csvText([header, ...selected.map((r) => byId.get(r.runId)!)]));
+  }
+  if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
+  writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('complete', new Date(), selected.length), null, 2) + '\n');
+  return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: false };
+}
+
+function abortPromise(signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise(() => {});
+  return new Promise((res) => (signal.aborted ? res() : signal.addEventListener('abort', () => res(), { once: true })));
+}

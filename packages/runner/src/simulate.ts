@@ -1,0 +1,92 @@
+/**
+ * Run one planned migration: build the plugin instances of its configuration with the run's
+ * random streams and call core's `simulateMigration`. Used by the workers (and inline by tests).
+ */
+import {
+  buildStop,
+  resolveOptions,
+  runStream,
+  simulateMigration,
+  type AnyPlugin,
+  type CopyStrategy,
+  type MigrationMetrics,
+  type StopCondition,
+  type StopSpec,
+  type Workload,
+  type WorkloadPlugin,
+} from '@livemig/core';
+import { cell, METRIC_COLUMNS, type WorkerComponent, type WorkerConfig, type WorkerStop } from './plan.js';
+import { loadPlugin, type PluginRef } from './plugins.js';
+
+/** Builds the instances of one configuration for a run; options are validated once. */
+type Factory = (seed: number, replication: number) => { workload: Workload; strategy: CopyStrategy; stop: StopCondition };
+
+/** Import every plugin a plan uses (cached per module URL). */
+export const loadPlugins = (refs: readonly PluginRef[]): Promise<AnyPlugin[]> => Promise.all(refs.map(loadPlugin));
+
+function isComponent(s: WorkerStop): s is WorkerComponent {
+  return 'ref' in s;
+}
+
+/** Compile a configuration into a factory of fresh instances. */
+export function compileConfig(config: WorkerConfig, plugins: readonly AnyPlugin[]): Factory {
+  const opt = (c: WorkerComponent) => {
+    const plugin = plugins[c.ref]!;
+    return { plugin, options: resolveOptions(plugin, c.options, `${c.path}.options`) };
+  };
+  const wl = opt(config.workload);
+  const st = opt(config.strategy);
+  const leaves: Array<ReturnType<typeof opt>> = [];
+  const toSpec = (s: WorkerStop): StopSpec => {
+    if (isComponent(s)) {
+      leaves.push(opt(s));
+      return { use: String(leaves.length - 1) };
+    }
+    return 'any' in s ? { any: s.any.map(toSpec) } : { all: s.all.map(toSpec) };
+  };
+  const stopSpec = toSpec(config.stop);
+  const sc = config.scenario;
+  const pageCount = Math.ceil(sc.vm.memory / sc.vm.pageSize);
+  return (seed, replication) => {
+    const ctx = { rng: (name: string) => runStream(seed, replication, `strategy.${name}`) };
+    const stop = buildStop(stopSpec, 'stop', (name) => {
+      const leaf = leaves[Number(name)]!;
+      return leaf.plugin.create(leaf.options, { ...ctx, build: () => ({ check: () => null }) } as never) as StopCondition;
+    });
+    return {
+      workload: (wl.plugin as WorkloadPlugin).create(wl.options, { pageCount, pageSize_bytes: sc.vm.pageSize, rng: runStream(seed, replication, 'workload') }),
+      strategy: st.plugin.create(st.options, ctx as never) as CopyStrategy,
+      stop,
+    };
+  };
+}
+
+/** Simulate one run and return its metrics. */
+export function runOnce(config: WorkerConfig, factory: Factory, seed: number, replication: number): MigrationMetrics {
+  const sc = config.scenario;
+  const { workload, strategy, stop } = factory(seed, replication);
+  return simulateMigration({
+    vm: { id: 'vm', memory_bytes: sc.vm.memory, pageSize_bytes: sc.vm.pageSize, vcpus: sc.vm.vcpus },
+    strategy,
+    stop,
+    workload,
+    fidelity: config.fidelity,
+    bandwidth_Bps: sc.network.bandwidth,
+    latency_s: sc.network.latency,
+    costs: {
+      setup_s: sc.costs.setup,
+      bitmapSyncPerGiB_s: sc.costs.bitmapSyncPerGiB,
+      deviceState_bytes: sc.costs.deviceState,
+      resume_s: sc.costs.resume,
+      redirect_s: sc.costs.redirect,
+      release_s: sc.costs.release,
+    },
+    pageCosts: { header_bytes: sc.wire.headerBytes, zeroPage_bytes: sc.wire.zeroPageBytes, elideZeroPages: sc.wire.elideZeroPages },
+    zeroFraction: sc.wire.zeroFraction,
+    destinationFree_bytes: sc.destinationFree ?? Infinity,
+    rng: runStream(seed, replication, 'memory'),
+  }).metrics;
+}
+
+/** The metric cells of a row, in {@link METRIC_COLUMNS} order. */
+export const metricCells = (m: MigrationMetrics): string[] => METRIC_COLUMNS.map((c) => cell(m[c]));
