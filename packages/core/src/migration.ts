@@ -7,7 +7,7 @@
  * the fluid engine, alone on a link or among other flows in a cluster.
  */
 import { transition, type VmState } from './lifecycle.js';
-import { createFluidMemory, createPageExactMemory, type Fidelity, type GuestMemory, type PageCosts, type SendAction, type SendStats } from './memory.js';
+import { createFluidMemory, createPageExactMemory, latenciesOf, type DeltaCompression, type Fidelity, type GuestMemory, type PageCosts, type SendAction, type SendStats } from './memory.js';
 import type { VmSpec } from './model.js';
 import { pageCountOf } from './model.js';
 import type { Rng } from './rng.js';
@@ -55,7 +55,15 @@ export type TraceEvent =
   | { t: number; type: 'end'; status: MigrationStatus; reason: string };
 
 export type PhaseName = 'prepare' | 'precopy' | 'stop-and-copy' | 'postcopy' | 'commit' | 'redirect' | 'release';
-export type MigrationStatus = 'completed' | 'cancelled' | 'failed';
+/**
+ * `completed`; `cancelled` (the strategy gave up, the VM stayed on the source); `aborted` (a host
+ * or link failed during the migration and the VM kept running on the source); `failed` (the
+ * migration could not start, or a failure lost the VM: see `vm_lost`).
+ */
+export type MigrationStatus = 'completed' | 'cancelled' | 'aborted' | 'failed';
+
+/** What can fail during a migration. */
+export type FailureComponent = 'source' | 'destination' | 'link';
 
 /** The metrics of one migration; column names carry units. Fluid counts are expected values. */
 export interface MigrationMetrics {
@@ -75,9 +83,20 @@ export interface MigrationMetrics {
   /** Highest vCPU throttle applied, as a fraction (0 = none). */
   throttle_max: number;
   postcopy_faults: number;
-  /** Guest work lost compared with no migration, in seconds of full-speed work. */
+  /** Seconds the guest's vCPU waited on post-copy faults (round trip + page transfer each). */
+  fault_wait_s: number;
+  /** Guest work lost compared with no migration, in seconds of full-speed work (downtime, throttling and fault stalls). */
   app_degradation_s: number;
-  /** Page-exact engine: pages that differ between source and destination at resume (0 = identical); fluid: null. */
+  /** Pages sent delta-compressed (XBZRLE cache hits). */
+  delta_pages: number;
+  /** Bytes delta compression saved against sending those pages whole. */
+  delta_saved_bytes: number;
+  /** A failure during the migration lost the VM (neither host has a runnable copy). */
+  vm_lost: boolean;
+  /**
+   * Page-exact engine: pages that differ between source and destination (0 = identical) when the
+   * VM resumes at the destination — for post-copy, when the last page has arrived; fluid: null.
+   */
   image_mismatch_pages: number | null;
 }
 
@@ -112,7 +131,7 @@ export interface Migration {
   /** Set the guest speed (throttling) and remember the highest throttle. */
   throttle(speed: number): void;
   /** Add to a counter metric (e.g. postcopy_faults). */
-  count(metric: 'postcopy_faults', n: number): void;
+  count(metric: 'postcopy_faults' | 'fault_wait_s', n: number): void;
   /** A fixed delay while the guest runs (or not, if paused). */
   wait(seconds: number): Generator<MigrationAction, void, number>;
 }
@@ -145,12 +164,15 @@ export function* syncBitmap(m: Migration): Generator<MigrationAction, number, nu
  * Step 3: pause, send the remaining dirty pages with the CPU and device state; steps 4–5:
  * resume at the destination, redirect the network, release the source.
  */
-export function* stopAndCopy(m: Migration, opts: { selectAll: boolean; cap_Bps?: number; converged: boolean; reason: string }): Generator<MigrationAction, SendStats, number> {
+export function* stopAndCopy(
+  m: Migration,
+  opts: { selectAll: boolean; cap_Bps?: number; converged: boolean; reason: string; delta?: DeltaCompression },
+): Generator<MigrationAction, SendStats, number> {
   m.phase('stop-and-copy');
   m.suspend();
   if (opts.selectAll) m.memory.selectAll();
   else yield* syncBitmap(m);
-  const stats = yield* m.memory.send({ cap_Bps: opts.cap_Bps ?? Infinity, extra_bytes: m.costs.deviceState_bytes });
+  const stats = yield* m.memory.send({ cap_Bps: opts.cap_Bps ?? Infinity, extra_bytes: m.costs.deviceState_bytes, ...(opts.delta ? { delta: opts.delta } : {}) });
   yield* finish(m, opts.converged, opts.reason);
   return stats;
 }
@@ -188,6 +210,28 @@ export interface MigrationSetup {
   readonly trace?: boolean;
   /** Safety net: a strategy that yields more actions than this is stopped with an error. */
   readonly maxActions?: number;
+  /** Inject a failure of a host or the link at `at_s` seconds after the migration starts. */
+  readonly failure?: { readonly component: FailureComponent; readonly at_s: number };
+}
+
+/** When a failure happens: a fixed time, or drawn from a distribution (seconds after the start). */
+export type FailureTime =
+  | number
+  | { readonly distribution: 'exponential'; readonly mean_s: number }
+  | { readonly distribution: 'uniform'; readonly min_s: number; readonly max_s: number };
+
+/** The failure time of `spec`, drawn with the run's seeded stream `rng` when it is a distribution. */
+export function drawFailureTime(spec: FailureTime, rng: Rng): number {
+  if (typeof spec === 'number') {
+    if (!(spec >= 0)) throw new RangeError(`failure time must be >= 0 s, got ${spec}`);
+    return spec;
+  }
+  if (spec.distribution === 'exponential') {
+    if (!(spec.mean_s > 0)) throw new RangeError(`exponential failure time: mean_s must be > 0, got ${spec.mean_s}`);
+    return rng.exponential(1 / spec.mean_s);
+  }
+  if (!(spec.min_s >= 0 && spec.max_s >= spec.min_s)) throw new RangeError(`uniform failure time: need 0 <= min_s <= max_s, got [${spec.min_s}, ${spec.max_s}]`);
+  return spec.min_s + rng.next() * (spec.max_s - spec.min_s);
 }
 
 export interface MigrationResult {
@@ -226,21 +270,49 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
   });
   const it = setup.strategy.migrate(m);
   const limit = setup.maxActions ?? 10_000_000;
+  const failure = setup.failure;
+  if (failure && !(failure.at_s >= 0)) throw new RangeError(`failure.at_s must be >= 0 s, got ${failure.at_s}`);
+  let failAt = failure ? failure.at_s : Infinity;
+  let now = 0;
+  let wire = 0; // bytes on the wire, for a migration cut short by a failure
   let answer = 0;
   for (let i = 0; ; i++) {
     if (i > limit) throw new Error(`strategy yielded more than ${limit} actions: it does not terminate`);
     const step = it.next(answer);
     if (step.done) break;
     const a = step.value;
+    let bytes = 0;
+    let transfer_s = 0;
     if (a.kind === 'send') {
       if (!(a.bytes >= 0)) throw new RangeError(`strategy sent ${a.bytes} bytes`);
       const rate = Math.min(setup.bandwidth_Bps, a.cap_Bps);
-      answer = (a.newMessage ? setup.latency_s : 0) + (a.bytes > 0 ? a.bytes / rate : 0);
+      bytes = a.bytes;
+      transfer_s = a.bytes > 0 ? a.bytes / rate : 0;
+      answer = latenciesOf(a) * setup.latency_s + transfer_s;
     } else {
       if (!(a.seconds >= 0)) throw new RangeError(`strategy waited ${a.seconds} s`);
       answer = a.seconds;
     }
+    if (now + answer > failAt) {
+      // The failure strikes during this action: the part of its bytes already sent is wasted.
+      const into = failAt - now;
+      const latency = answer - transfer_s;
+      if (transfer_s > 0) wire += bytes * Math.max(0, Math.min(1, (into - latency) / transfer_s));
+      clock.advance(into);
+      now = failAt;
+      failAt = Infinity;
+      if (clock.fail(failure!.component, wire)) {
+        it.return(undefined);
+        break;
+      }
+      clock.advance(answer - into);
+      now += answer - into;
+      wire += bytes * (transfer_s > 0 ? 1 - Math.max(0, Math.min(1, (into - latency) / transfer_s)) : 1);
+      continue;
+    }
+    wire += bytes;
     clock.advance(answer);
+    now += answer;
   }
   return { metrics, trace };
 }
@@ -255,7 +327,20 @@ export function createMigration(init: {
   rng: Rng;
   trace: boolean;
   start_s?: number;
-}): { m: Migration; metrics: MigrationMetrics; trace: TraceEvent[]; clock: { advance(dt: number): void } } {
+}): {
+  m: Migration;
+  metrics: MigrationMetrics;
+  trace: TraceEvent[];
+  clock: {
+    advance(dt: number): void;
+    /**
+     * `component` fails now; `wire_bytes` is what the migration had put on the wire. Ends the
+     * migration (returns true) unless the failure no longer matters to the VM (the source or
+     * the link after every page is at the destination).
+     */
+    fail(component: FailureComponent, wire_bytes: number): boolean;
+  };
+} {
   const { memory } = init;
   const trace: TraceEvent[] = [];
   const start = init.start_s ?? 0;
@@ -283,7 +368,11 @@ export function createMigration(init: {
     rounds: 0,
     throttle_max: 0,
     postcopy_faults: 0,
+    fault_wait_s: 0,
     app_degradation_s: 0,
+    delta_pages: 0,
+    delta_saved_bytes: 0,
+    vm_lost: false,
     image_mismatch_pages: null,
   };
   // Bytes and pages are counted by the memory engine whatever strategy drives it.
@@ -293,7 +382,10 @@ export function createMigration(init: {
     metrics.pages_sent = t.pages;
     metrics.pages_resent = t.resent;
     metrics.zero_pages_sent = t.zeroPages;
+    metrics.delta_pages = t.deltaPages;
+    metrics.delta_saved_bytes = t.deltaSaved_bytes;
   };
+  let lastPhase: PhaseName | null = null;
   const log = (e: TraceEvent): void => {
     if (init.trace) trace.push(e);
   };
@@ -342,6 +434,7 @@ export function createMigration(init: {
         inPrecopy = true;
         precopyStart = now;
       }
+      lastPhase = name;
       log({ t: now, type: 'phase', phase: name });
     },
     endRound(stats) {
@@ -379,12 +472,17 @@ export function createMigration(init: {
     },
     resumeAtDestination() {
       setDest(transition(destination, 'activate', init.vm.id));
-      // The destination image must equal the source's at the moment the VM resumes there.
-      metrics.image_mismatch_pages = memory.mismatchedPages();
+      // The destination image must equal the source's at the moment the VM resumes there
+      // (post-copy: once the last page has arrived, checked at release).
+      if (!memory.inPostcopy) metrics.image_mismatch_pages = memory.mismatchedPages();
       memory.speed = 1;
       resumedAt = now;
     },
     release(converged, reason) {
+      if (memory.inPostcopy) {
+        if (memory.absentCount > 0) throw new Error(`release: ${memory.absentCount} pages are still only at the source (post-copy not finished)`);
+        metrics.image_mismatch_pages = memory.mismatchedPages();
+      }
       setSource(transition(source, 'release', init.vm.id));
       metrics.converged = converged;
       metrics.downtime_s = resumedAt - suspendedAt + init.costs.redirect_s;
@@ -416,11 +514,39 @@ export function createMigration(init: {
       }
     },
   };
+  const lose = (component: FailureComponent, wire: number): true => {
+    if (source !== 'inactive') setSource(transition(source, 'fail', init.vm.id));
+    if (destination !== 'inactive') setDest(transition(destination, 'fail', init.vm.id));
+    if (!Number.isNaN(suspendedAt)) metrics.downtime_s = now - suspendedAt;
+    metrics.vm_lost = true;
+    end('failed', `${component} failed during ${lastPhase ?? 'setup'}: VM lost`);
+    metrics.bytes_sent = wire;
+    return true;
+  };
   return {
     m,
     metrics,
     trace,
     clock: {
+      fail(component, wire) {
+        if (finished) return false;
+        if (destination !== 'active') {
+          // The source still owns the VM: it survives unless the source itself fails.
+          if (component === 'source') return lose(component, wire);
+          if (source === 'migrating' || source === 'paused') setSource(transition(source, 'cancel-migration', init.vm.id));
+          if (destination === 'incoming') setDest(transition(destination, component === 'destination' ? 'fail' : 'abort-incoming', init.vm.id));
+          if (!Number.isNaN(suspendedAt)) metrics.downtime_s = now - suspendedAt;
+          memory.speed = 1;
+          end('aborted', `${component} failed during ${lastPhase ?? 'setup'}: migration aborted, the VM runs on the source`);
+          metrics.bytes_sent = wire;
+          return true;
+        }
+        // The destination runs the VM. Post-copy with pages still at the source needs both hosts
+        // and the link; otherwise only the destination matters.
+        if (memory.inPostcopy && memory.absentCount > 0) return lose(component, wire);
+        if (component === 'destination') return lose(component, wire);
+        return false;
+      },
       advance(dt) {
         // Guest work lost: throttled or paused time while the VM is owned by the migration.
         if (!finished && source !== 'active') metrics.app_degradation_s += (1 - memory.speed) * dt;
