@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRng, resolveOptions } from '@livemig/core';
+import { createRng, resolveOptions, type WorkloadPlugin } from '@livemig/core';
 import { workloads } from './index.js';
 import { make } from './test-util.js';
 
 const ctx = (pageCount: number) => ({ pageCount, pageSize_bytes: 4096, rng: createRng(1) });
 const build = (use: keyof typeof workloads, options: unknown, pageCount = 1000) => {
-  const plugin = workloads[use];
+  const plugin: WorkloadPlugin = workloads[use];
   return plugin.create(resolveOptions(plugin, options, 'workload.options') as never, ctx(pageCount));
 };
 

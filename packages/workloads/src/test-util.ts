@@ -1,5 +1,5 @@
 /** Test helpers (not part of the package's API): build a workload, run it page-exactly, compare with the fluid curve. */
-import { createRng, deriveSeed, resolveOptions } from '@livemig/core';
+import { createRng, deriveSeed, resolveOptions, type WorkloadPlugin } from '@livemig/core';
 import { mean, probit, sampleStandardDeviation } from 'simple-statistics';
 import { isProfiled, type ProfiledWorkload } from './common.js';
 import { workloads } from './index.js';
@@ -8,7 +8,7 @@ export type WorkloadName = keyof typeof workloads;
 
 /** A VM of `pages` pages of 4 KiB with the named workload, seeded. */
 export function make(use: WorkloadName, options: Record<string, unknown>, pages: number, seed: number): ProfiledWorkload {
-  const plugin = workloads[use];
+  const plugin: WorkloadPlugin = workloads[use];
   const w = plugin.create(resolveOptions(plugin, options, 'workload.options') as never, { pageCount: pages, pageSize_bytes: 4096, rng: createRng(deriveSeed(seed, 'workload')) });
   if (!isProfiled(w)) throw new Error(`${use} is not profiled`);
   return w;

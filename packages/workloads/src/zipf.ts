@@ -24,6 +24,8 @@ interface ZipfTables {
   readonly log1mP: Float64Array;
   /** Cumulative probability by rank, built on first page-exact use. */
   cum?: Float64Array;
+  /** guide[j] = first rank index whose cumulative probability exceeds j / W (W + 1 entries). */
+  guide?: Uint32Array;
 }
 
 const cache = new Map<string, ZipfTables>();
@@ -52,8 +54,8 @@ function tables(w: number, s: number): ZipfTables {
   return t;
 }
 
-function cumulative(t: ZipfTables, w: number, s: number): Float64Array {
-  if (t.cum) return t.cum;
+function cumulative(t: ZipfTables, w: number, s: number): { cum: Float64Array; guide: Uint32Array } {
+  if (t.cum && t.guide) return { cum: t.cum, guide: t.guide };
   const cum = new Float64Array(w);
   let acc = 0;
   for (let k = 0; k < w; k++) {
@@ -62,8 +64,18 @@ function cumulative(t: ZipfTables, w: number, s: number): Float64Array {
   }
   for (let k = 0; k < w; k++) cum[k]! /= acc;
   cum[w - 1] = 1;
+  // A guide table narrows the search for u to the ranks whose cumulative probability lies in
+  // [⌊u·W⌋/W, (⌊u·W⌋+1)/W]: the result is the same as a search over all ranks, in a few steps.
+  const guide = new Uint32Array(w + 1);
+  let i = 0;
+  for (let j = 0; j <= w; j++) {
+    const x = j / w;
+    while (i < w - 1 && cum[i]! <= x) i++;
+    guide[j] = i;
+  }
   t.cum = cum;
-  return cum;
+  t.guide = guide;
+  return { cum, guide };
 }
 
 /**
@@ -98,6 +110,7 @@ export const zipf = defineWorkload({
     const count = writeCounter();
     let perm: Uint32Array | undefined;
     let cum: Float64Array | undefined;
+    let guide: Uint32Array | undefined;
     // Shuffled: every instance has its own layout; unshuffled: every instance with this (w, s) alike.
     const layout: unknown = o.shuffle ? {} : `zipf:${s}`;
     return {
@@ -106,7 +119,7 @@ export const zipf = defineWorkload({
       writes(_t, dt, speed, write) {
         const n = count(r * dt * speed);
         if (n === 0) return;
-        if (!cum) cum = cumulative(t, w, s);
+        if (!cum || !guide) ({ cum, guide } = cumulative(t, w, s));
         if (o.shuffle && !perm) {
           perm = new Uint32Array(w);
           for (let i = 0; i < w; i++) perm[i] = i;
@@ -118,11 +131,16 @@ export const zipf = defineWorkload({
           }
         }
         const c = cum;
-        const last = w - 1;
+        const g = guide;
         for (let i = 0; i < n; i++) {
           const u = ctx.rng.next();
-          let lo = 0;
-          let hi = last;
+          // The first rank with cum > u: cum[g[j] − 1] ≤ j/W ≤ u and cum[g[j+1]] > (j+1)/W > u.
+          const j = Math.floor(u * w);
+          let lo = g[j]!;
+          let hi = g[j + 1]!;
+          // Guard against u·W rounding onto the wrong cell (then search everything).
+          if (lo > 0 && c[lo - 1]! > u) lo = 0;
+          if (c[hi]! <= u) hi = w - 1;
           while (lo < hi) {
             const mid = (lo + hi) >>> 1;
             if (c[mid]! > u) hi = mid;
