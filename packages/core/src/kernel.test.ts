@@ -95,6 +95,65 @@ describe('kernel', () => {
     );
   });
 
+  it('property: many cancellations (the heap is compacted) keep the order and an exact pending count', () => {
+    fc.assert(
+      fc.property(
+        // Most events are cancelled at once (−1) so that the dead events outnumber the live ones
+        // and the heap gets rebuilt; others are cancelled by an event at cancelAt, some not at all.
+        fc.array(
+          fc.record({
+            t: fc.integer({ min: 0, max: 50 }),
+            cancelAt: fc.oneof(
+              { weight: 3, arbitrary: fc.constant(-1) },
+              { weight: 1, arbitrary: fc.constant(undefined) },
+              { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }) },
+            ),
+          }),
+          { minLength: 50, maxLength: 400 },
+        ),
+        (spec) => {
+          const k = createKernel();
+          const ran: number[] = [];
+          const handles = spec.map((e, i) => k.at(e.t, () => ran.push(i)));
+          // Cancel some now (cancelAt −1), others from an event at time cancelAt (maybe too late).
+          const cancelled = new Set<number>();
+          spec.forEach((e, i) => {
+            if (e.cancelAt === -1) {
+              k.cancel(handles[i]!);
+              cancelled.add(i);
+            } else if (e.cancelAt !== undefined) {
+              k.at(e.cancelAt, () => {
+                if (!ran.includes(i)) cancelled.add(i);
+                k.cancel(handles[i]!);
+              });
+            }
+          });
+          const cancellers = spec.filter((e) => e.cancelAt !== undefined && e.cancelAt >= 0).length;
+          expect(k.pending).toBe(spec.length - cancelled.size + cancellers);
+          k.run();
+          expect(k.pending).toBe(0);
+          // What ran is in stable time order, and exactly what was not cancelled before its time.
+          const want = spec.map((e, i) => ({ t: e.t, i })).filter(({ i }) => !cancelled.has(i)).sort((a, b) => a.t - b.t).map(({ i }) => i);
+          expect(ran).toEqual(want);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('pending counts only live events; cancelling twice or after the run changes nothing', () => {
+    const k = createKernel();
+    const hs = Array.from({ length: 1000 }, (_, i) => k.at(i, () => {}));
+    hs.slice(1).forEach((h) => k.cancel(h));
+    hs.slice(1).forEach((h) => k.cancel(h));
+    expect(k.pending).toBe(1);
+    k.run();
+    k.cancel(hs[0]!);
+    expect(k.pending).toBe(0);
+    k.schedule(1, () => {});
+    expect(k.pending).toBe(1);
+  });
+
   it('an event can cancel a later one, including one at the same time', () => {
     const k = createKernel();
     const log: string[] = [];
