@@ -72,3 +72,22 @@ describe('fluid expectedDistinct = mean of page-exact runs (99 % CI, 200 seeds)'
     });
   }
 });
+
+describe('throttled guest: the fluid curve of the work done = page-exact at speed 0.5 over twice the wall time (99 % CI)', () => {
+  // Stationary models depend only on the work, so this is exact for them (phased and trace are
+  // not stationary: their fluid curve lays the work on [t, t + work], see phased.ts).
+  it.each([
+    ['uniform', { rate: 1000, workingSetFraction: 0.5 }],
+    ['hot-cold', { rate: 1000 }],
+    ['zipf', { rate: 2000, exponent: 1.1 }],
+  ] as const)('%s', (use, options) => {
+    const marks = new Uint8Array(PAGES);
+    for (const work of [0.5, 4]) {
+      const runs: number[] = [];
+      for (let seed = 0; seed < SEEDS; seed++) runs.push(distinctPageExact(make(use, options, PAGES, 5000 + seed), PAGES, 0, 2 * work, 0.5, marks));
+      const fluid = make(use, options, PAGES, 1).expectedDistinct(0, work);
+      const { mean, half } = ci99(runs);
+      expect(Math.abs(fluid - mean), `${use}, work ${work} s: fluid ${fluid} vs ${mean} ± ${half}`).toBeLessThanOrEqual(half + 1e-6);
+    }
+  });
+});
