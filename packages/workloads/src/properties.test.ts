@@ -202,4 +202,12 @@ describe('phased', () => {
     expect(w.expectedDistinct(12, 5)).toBeCloseTo(make('zipf', { rate: 1000 }, 4096, 1).expectedDistinct(0, 5), 6);
     expect(w.expectedDistinct(1, 5)).toBeCloseTo(make('hot-cold', { rate: 1000 }, 4096, 1).expectedDistinct(0, 5), 6);
   });
+
+  it('phases nest: a phased phase runs on its own local clock', () => {
+    const inner = { phases: [{ duration: '1 s', workload: { use: 'uniform', options: { rate: 10 } } }, { duration: '1 s', workload: { use: 'uniform', options: { rate: 20 } } }] };
+    const w = make('phased', { phases: [{ duration: '3 s', workload: { use: 'idle' } }, { duration: '4 s', workload: { use: 'phased', options: inner } }] }, 100, 1);
+    expect([1, 3.5, 4.5, 5.5, 6.5, 7.5].map((t) => w.writeRate(t))).toEqual([0, 10, 20, 10, 20, 0]);
+    // [3, 5): 10 + 20 writes over 100 pages, independent: 100·(1 − (0.99)^30)
+    expect(w.expectedDistinct(3, 2)).toBeCloseTo(100 * (1 - 0.99 ** 30), 9);
+  });
 });
