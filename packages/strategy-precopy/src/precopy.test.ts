@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveOptions } from '@livemig/core';
+import { createRng, deriveSeed, deltaPageBytes, resolveOptions, type WorkloadPlugin } from '@livemig/core';
+import { workloads } from '@livemig/workloads';
 import { runScenario, scenarioArb, strategyConformance, type Scenario } from '@livemig/testkit';
 import { mean, probit, sampleStandardDeviation } from 'simple-statistics';
 import { precopy } from './index.js';
@@ -12,6 +13,8 @@ const optionsArb = fc.record(
     finalRateLimited: fc.boolean(),
     onNonConvergence: fc.constantFrom('stop-and-copy', 'cancel'),
     dynamicRate: fc.record({ min: fc.integer({ min: 1e6, max: 1e8 }), max: fc.integer({ min: 1e8, max: 2e9 }), increment: fc.integer({ min: 0, max: 5e7 }), stopAtMax: fc.boolean() }),
+    autoConverge: fc.record({ initial: fc.constantFrom(0.1, 0.2, 0.5), increment: fc.constantFrom(0.05, 0.1, 0.3), max: fc.constantFrom(0.5, 0.9, 0.99) }, { requiredKeys: [] }),
+    xbzrle: fc.record({ cacheSize: fc.integer({ min: 0, max: 1 << 24 }), compressedRatio: fc.double({ min: 0, max: 1, noNaN: true }), encodeRate: fc.integer({ min: 1e6, max: 1e10 }) }, { requiredKeys: [] }),
   },
   { requiredKeys: [] },
 );
@@ -150,4 +153,120 @@ describe('fluid engine vs page-exact engine', () => {
       }
     });
   }
+});
+
+describe('auto-converge (QEMU)', () => {
+  // QEMU's expected-downtime stop with a 10 ms limit (200 pages at 20 000 pages/s); the guest
+  // dirties about 3 500 distinct pages per 0.2 s round: without throttling it never converges.
+  const hot: Scenario = { ...base, workload: { use: 'uniform', options: { rate: 40_000 } }, stop: { any: [{ use: 'downtime-limit', options: { limit: '10 ms' } }, { use: 'max-rounds', options: { rounds: 200 } }] } };
+
+  it('a migration that never converges converges with auto-converge', () => {
+    for (const fidelity of ['page-exact', 'fluid'] as const) {
+      const plain = runScenario(make(), hot, fidelity).metrics;
+      expect(plain.converged).toBe(false);
+      expect(plain.stop_reason).toMatch(/max-rounds/);
+      const ac = runScenario(make({ autoConverge: {} }), hot, fidelity).metrics;
+      expect(ac.converged).toBe(true);
+      expect(ac.stop_reason).toMatch(/downtime/);
+      expect(ac.throttle_max).toBeGreaterThanOrEqual(0.2 - 1e-12);
+      expect(ac.throttle_max).toBeLessThanOrEqual(0.99 + 1e-12);
+      // Throttled time is lost work on top of the downtime.
+      expect(ac.app_degradation_s).toBeGreaterThan(ac.downtime_s);
+    }
+  });
+
+  it('throttle steps follow QEMU: initial, then + increment every 2 high periods, up to max', () => {
+    const r = runScenario(make({ autoConverge: { initial: 0.2, increment: 0.3, max: 0.9 } }), hot, 'fluid', { trace: true });
+    const speeds = r.trace.flatMap((e) => (e.type === 'throttle' ? [e.speed] : []));
+    const expected = [0.8, 0.5, 0.2, 0.1]; // throttle 20 %, 50 %, 80 %, then capped at 90 %
+    expect(speeds.length).toBeGreaterThanOrEqual(1);
+    speeds.forEach((v, i) => expect(v).toBeCloseTo(expected[Math.min(i, 3)]!, 12));
+    // A throttle event follows every second round while the guest out-dirties the link.
+    const rounds = r.trace.filter((e) => e.type === 'round').length;
+    expect(speeds.length).toBeLessThanOrEqual(Math.floor(rounds / 2));
+  });
+
+  it('throttling never raises the dirty rate: each round dirties at most what a full-speed guest would (fluid, property)', () => {
+    fc.assert(
+      fc.property(scenarioArb({ maxPages: 2048 }), (s) => {
+        const r = runScenario(make({ autoConverge: { initial: 0.3 } }), s, 'fluid', { trace: true });
+        const plugin = workloads[s.workload.use] as WorkloadPlugin;
+        const wl = plugin.create(resolveOptions(plugin, s.workload.options, 'w') as never, { pageCount: s.pages, pageSize_bytes: s.pageSize_bytes, rng: createRng(deriveSeed(s.seed, 'workload')) });
+        for (const e of r.trace) {
+          if (e.type !== 'round') continue;
+          const full = Math.min(s.pages, wl.expectedDistinct(e.record.startedAt_s, e.record.duration_s));
+          expect(e.record.dirtyPages).toBeLessThanOrEqual(full * (1 + 1e-9) + 1e-9);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('page-exact: a throttled guest writes fewer pages than an unthrottled one in the same round', () => {
+    // The first pass (0.2 s here) is identical; auto-converge then slows the guest to 80 %.
+    const plain = runScenario(make(), hot, 'page-exact', { trace: true });
+    const ac = runScenario(make({ autoConverge: { periods: 1 } }), hot, 'page-exact', { trace: true });
+    const r1 = (t: typeof plain.trace) => t.flatMap((e) => (e.type === 'round' ? [e.record] : []));
+    const a = r1(ac.trace)[1]!;
+    const p = r1(plain.trace)[1]!;
+    expect(a.duration_s).toBeCloseTo(p.duration_s, 12);
+    expect(a.dirtyPages / a.duration_s).toBeLessThan(p.dirtyPages / p.duration_s);
+  });
+});
+
+describe('XBZRLE delta compression', () => {
+  // 1 000 pages, 1 ms per page on the wire, sequential writes of 200 pages/s over pages 0–99.
+  const s: Scenario = { ...base, pages: 1000, bandwidth_Bps: 4096 * 1000 + 8 * 1000, latency_s: 0, header_bytes: 8, workload: { use: 'sequential', options: { rate: 200, workingSetFraction: 0.1 } }, stop: { use: 'max-rounds', options: { rounds: 3 } } };
+  const hitBytes = 8 + 3 + 1024; // header + XBZRLE flag and length + 25 % of the page
+
+  it('re-sent pages hit the cache from their second re-send on (page-exact, hand-computed)', () => {
+    // Round 0 sends 1 000 pages (1 s; the guest writes pages 0–99 twice). Round 1 re-sends the
+    // 100 pages: first re-sends, cache misses (now cached). The guest writes 20 pages (0–19)
+    // in 0.1 s. Round 2 re-sends them: 20 hits; it lasts 20 × 1 035 B ÷ 4 104 000 B/s ≈ 5 ms,
+    // in which the guest writes 1 page (20), cached in round 1: the final copy is 1 more hit.
+    const m = runScenario(make({ xbzrle: { compressedRatio: 0.25, encodeRate: 1e15 } }), s, 'page-exact').metrics;
+    expect(m.delta_pages).toBe(21);
+    expect(m.delta_saved_bytes).toBe(21 * (4104 - hitBytes));
+    expect(m.image_mismatch_pages).toBe(0);
+    // A 10-page cache (direct-mapped, slot = page mod 10): round 1 leaves pages 90–99 in it,
+    // round 2's pages 0–19 all miss, and page 20's slot then holds page 10: no hit at all.
+    const small = runScenario(make({ xbzrle: { cacheSize: 10 * 4096, encodeRate: 1e15 } }), s, 'page-exact').metrics;
+    expect(small.delta_pages).toBe(0);
+  });
+
+  it('compression never sends more bytes than the uncompressed pages plus headers (property)', () => {
+    fc.assert(
+      fc.property(
+        scenarioArb({ maxPages: 1024 }),
+        fc.record({ cacheSize: fc.integer({ min: 0, max: 1 << 22 }), compressedRatio: fc.double({ min: 0, max: 1, noNaN: true }), encodeRate: fc.integer({ min: 1e5, max: 1e10 }) }),
+        (sc, xbzrle) => {
+          for (const fidelity of ['page-exact', 'fluid'] as const) {
+            const m = runScenario(make({ xbzrle }), sc, fidelity).metrics;
+            const zeroCost = sc.elideZeroPages ? sc.zeroPage_bytes : sc.pageSize_bytes + sc.header_bytes;
+            const uncompressed = (m.pages_sent - m.zero_pages_sent) * (sc.pageSize_bytes + sc.header_bytes) + m.zero_pages_sent * zeroCost + (sc.costs.deviceState_bytes ?? 0);
+            expect(m.bytes_sent).toBeLessThanOrEqual(uncompressed * (1 + 1e-12));
+            expect(m.delta_saved_bytes).toBeGreaterThanOrEqual(0);
+          }
+          // And per page: an encoded page is never larger than the page with its header.
+          const costs = { pageSize_bytes: sc.pageSize_bytes, header_bytes: sc.header_bytes, zeroPage_bytes: sc.zeroPage_bytes, elideZeroPages: sc.elideZeroPages };
+          expect(deltaPageBytes(costs, { cache_bytes: xbzrle.cacheSize, compressedRatio: xbzrle.compressedRatio, encode_Bps: xbzrle.encodeRate })).toBeLessThanOrEqual(sc.pageSize_bytes + sc.header_bytes);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('on a fast link a slow encoder makes the migration slower, on a slow link compression makes it faster', () => {
+    const hotSet: Scenario = { ...base, pages: 4096, header_bytes: 8, workload: { use: 'hot-cold', options: { rate: 10_000, hotFraction: 0.05, hotWrites: 0.95 } }, stop: { use: 'max-rounds', options: { rounds: 8 } } };
+    const fast: Scenario = { ...hotSet, bandwidth_Bps: 10e9 / 8 }; // 10 Gbit/s
+    const slow: Scenario = { ...hotSet, bandwidth_Bps: 4096 * 5000 }; // 5 000 pages/s
+    const x = { xbzrle: { compressedRatio: 0.1, encodeRate: 100e6 } }; // 100 MB/s encoder
+    for (const fidelity of ['page-exact', 'fluid'] as const) {
+      expect(runScenario(make(x), fast, fidelity).metrics.total_time_s).toBeGreaterThan(runScenario(make(), fast, fidelity).metrics.total_time_s);
+      const c = runScenario(make(x), slow, fidelity).metrics;
+      const u = runScenario(make(), slow, fidelity).metrics;
+      expect(c.bytes_sent).toBeLessThan(u.bytes_sent);
+      expect(c.total_time_s).toBeLessThan(u.total_time_s);
+    }
+  });
 });
