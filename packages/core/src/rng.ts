@@ -42,8 +42,12 @@ function mix32(x: number): number {
 export function deriveSeed(...parts: ReadonlyArray<number | string>): number {
   let h = 0x2545f491;
   for (const part of parts) {
-    const v = typeof part === 'number' ? mix32(part >>> 0) ^ mix32(Math.floor(part / 2 ** 32) >>> 0) : fnv1a(part);
-    h = mix32(h ^ v);
+    if (typeof part === 'number') {
+      // Low and high 32-bit halves are mixed in one after the other: xor-ing them first made
+      // numbers with equal halves (0 and -1, 0 and 2^32 + 1) collide.
+      h = mix32(h ^ mix32(part >>> 0));
+      h = mix32(h ^ (Math.floor(part / 2 ** 32) >>> 0));
+    } else h = mix32(h ^ fnv1a(part));
   }
   return h;
 }
