@@ -228,6 +228,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
   let faulted: number[] = [];
   let faultedZero: boolean[] = [];
   let transferring = false;
+  let inFlight = 0; // pages marked present whose transfer has not finished yet
   const write = (p: number): void => {
     srcVersion[p]!++;
     dirty.add(p);
@@ -287,7 +288,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       return postcopy;
     },
     get absentCount() {
-      return present ? n - present.count : 0;
+      return present ? n - present.count + inFlight : 0;
     },
     dirtyBytes() {
       let zeros = 0;
@@ -433,12 +434,15 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
         }
         faulted = [];
         faultedZero = [];
+        inFlight = inChunk;
         const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: cap, newMessage: first };
+        inFlight = 0;
         first = false;
         pushed += inChunk;
         bytes += chunkBytes;
         duration += elapsed;
         guestRuns(elapsed, mem); // the guest's accesses in this window; faults are collected
+        inFlight = faulted.length;
         totals.pages += inChunk;
         totals.bytes += chunkBytes;
         // Serve the window's faults one after the other with the vCPU stopped.
@@ -454,6 +458,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
           }
           if (!everSent.add(p)) acc.resent++;
           const wait: number = yield { kind: 'send', bytes: cost, cap_Bps: Infinity, newMessage: true, latencies: 2 };
+          inFlight--;
           faults++;
           faultWait += wait;
           bytes += cost;
@@ -515,6 +520,7 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
   let absentZero = 0;
   let switchedAt = 0;
   let workSinceSwitch = 0;
+  let inFlight = 0;
   const dirtyNow = (): number => (workSinceSync > 0 ? Math.min(n, workload.expectedDistinct(syncedAt, workSinceSync)) : 0);
   const clearLog = (): void => {
     syncedAt = now;
@@ -547,7 +553,7 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       return postcopy;
     },
     get absentCount() {
-      return absent;
+      return absent + inFlight;
     },
     dirtyBytes() {
       return postcopy ? 0 : dirtyNow() * fullPageBytes(costs);
@@ -658,7 +664,9 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       while (absent > eps) {
         const k = absent - chunkPages <= eps ? absent : chunkPages;
         const chunkBytes = take(k);
+        inFlight = k;
         const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: cap, newMessage: first };
+        inFlight = 0;
         first = false;
         pushed += k;
         bytes += chunkBytes;
@@ -674,7 +682,9 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
           const faultBytes = take(f);
           const speed = mem.speed;
           mem.speed = 0;
+          inFlight = f;
           const wait: number = yield { kind: 'send', bytes: faultBytes, cap_Bps: Infinity, newMessage: false, latencies: 2 * f };
+          inFlight = 0;
           advance(wait, mem);
           mem.speed = speed;
           faults += f;

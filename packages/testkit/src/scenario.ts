@@ -8,6 +8,7 @@ import {
   resolveOptions,
   simulateMigration,
   type CopyStrategy,
+  type FailureComponent,
   type Fidelity,
   type MigrationCosts,
   type MigrationResult,
@@ -37,7 +38,12 @@ export interface Scenario {
 export const vmOf = (s: Scenario): VmSpec => ({ id: 'vm', memory_bytes: s.pages * s.pageSize_bytes, pageSize_bytes: s.pageSize_bytes, vcpus: 1 });
 
 /** Run `strategy` on `scenario` with the given engine; `trace` records the event trace. */
-export function runScenario(strategy: CopyStrategy, s: Scenario, fidelity: Fidelity, opts: { trace?: boolean; seed?: number } = {}): MigrationResult {
+export function runScenario(
+  strategy: CopyStrategy,
+  s: Scenario,
+  fidelity: Fidelity,
+  opts: { trace?: boolean; seed?: number; failure?: { component: FailureComponent; at_s: number } } = {},
+): MigrationResult {
   const seed = opts.seed ?? s.seed;
   const plugin: WorkloadPlugin = workloads[s.workload.use];
   const workload = plugin.create(resolveOptions(plugin, s.workload.options, 'workload.options') as never, {
@@ -58,5 +64,6 @@ export function runScenario(strategy: CopyStrategy, s: Scenario, fidelity: Fidel
     zeroFraction: s.zeroFraction,
     rng: createRng(deriveSeed(seed, 'memory')),
     trace: opts.trace ?? false,
+    ...(opts.failure ? { failure: opts.failure } : {}),
   });
 }
