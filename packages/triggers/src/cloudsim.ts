@@ -1,0 +1,74 @@
+/**
+ * The setup of Beloglazov & Buyya's PlanetLab experiments in CloudSim 4.0
+ * (`org.cloudbus.cloudsim.examples.power.planetlab`): 800 hosts alternating HP ProLiant ML110 G4
+ * and G5, four VM types, one VM per trace file, and the simulation options that reproduce
+ * CloudSim's accounting.
+ */
+import type { ClusterHost, ClusterSimOptions, ClusterVm } from './simulate.js';
+import { hpProLiantMl110G4, hpProLiantMl110G5 } from './power.js';
+
+/**
+ * CloudSim sizes memory in MB and bandwidth in kbit/s and divides one by the other with
+ * 1 MB = 8000 kbit, i.e. 10⁶-byte megabytes; memory is converted with that factor so that the
+ * migration times match (1740 MB at 62.5 MB/s = 27.84 s).
+ */
+export const CLOUDSIM_MB = 1e6;
+
+/** VM types of the PlanetLab experiments: MIPS and RAM (MB), one vCPU each. */
+export const CLOUDSIM_VM_TYPES = [
+  { mips: 2500, ram_MB: 870 },
+  { mips: 2000, ram_MB: 1740 },
+  { mips: 1000, ram_MB: 1740 },
+  { mips: 500, ram_MB: 613 },
+] as const;
+
+/** Host types: G4 (2 × 1860 MIPS) and G5 (2 × 2660 MIPS), 4096 MB, 1 Gbit/s. */
+export const CLOUDSIM_HOST_TYPES = [
+  { name: 'G4', mipsPerCore: 1860, power: hpProLiantMl110G4 },
+  { name: 'G5', mipsPerCore: 2660, power: hpProLiantMl110G5 },
+] as const;
+
+/** `n` hosts; host i is of type i mod 2 (G4, G5, G4, …) as in CloudSim's `Helper.createHostList`. */
+export function cloudsimHosts(n = 800): ClusterHost[] {
+  return Array.from({ length: n }, (_, i) => {
+    const t = CLOUDSIM_HOST_TYPES[i % 2]!;
+    return {
+      id: `host-${i}-${t.name}`,
+      mipsPerCore: t.mipsPerCore,
+      cores: 2,
+      memory_bytes: 4096 * CLOUDSIM_MB,
+      nic_Bps: 1e9 / 8,
+      power: t.power,
+    };
+  });
+}
+
+/** One VM per trace; VM i of n gets type floor(i / ceil(n / 4)) as in CloudSim's `Helper.createVmList`. */
+export function cloudsimVms(traces: readonly { name?: string; utilisation: ArrayLike<number> }[]): ClusterVm[] {
+  const per = Math.ceil(traces.length / CLOUDSIM_VM_TYPES.length);
+  return traces.map((tr, i) => {
+    const t = CLOUDSIM_VM_TYPES[Math.floor(i / per)]!;
+    return { id: tr.name ?? `vm-${i}`, mips: t.mips, vcpus: 1, memory_bytes: t.ram_MB * CLOUDSIM_MB, utilisation: tr.utilisation };
+  });
+}
+
+/**
+ * Simulation options that reproduce CloudSim's accounting: a host at 0 % CPU counts as switched
+ * off, VM histories skip zero samples, migrations cost RAM ÷ half the NIC with 10 % CPU overhead.
+ */
+export const cloudsimCompat: Pick<ClusterSimOptions, 'offWhen' | 'historySkipsZeros' | 'cpuOverhead' | 'migration' | 'interval_s' | 'placement'> = {
+  offWhen: 'idle',
+  historySkipsZeros: true,
+  cpuOverhead: 0.1,
+  migration: { mode: 'cloudsim', bandwidthShare: 0.5 },
+  interval_s: 300,
+  placement: 'pabfd',
+};
+
+/**
+ * Trigger options that reproduce CloudSim's policies: no memory check after the initial placement
+ * (its PlanetLab VMs request 0 MB once created), hosts that received VMs may be emptied in the same
+ * decision, and PABFD estimates power from the host's measured load. (For LR as CloudSim computes
+ * it, add `weighting: 'none'`.)
+ */
+export const cloudsimTriggerOptions = { checkMemory: false, excludeOverloadTargets: false, placementLoad: 'measured' } as const;

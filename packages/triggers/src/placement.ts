@@ -1,0 +1,87 @@
+/** VM placement: which host takes a VM that has to move. */
+import type { OverloadDetector } from './detectors.js';
+import type { Plan } from './plan.js';
+
+export interface PlacementContext {
+  readonly detector: OverloadDetector;
+  /** Check memory as well as CPU (CloudSim's PlanetLab setup never does after the initial placement). */
+  readonly checkMemory: boolean;
+  /**
+   * The load PABFD adds the VM to: 'planned' (the VMs the plan puts on the host, including those
+   * placed earlier in this decision) or 'measured' (the host's utilisation measured at the
+   * decision, as CloudSim 4.0's `getMaxUtilizationAfterAllocation` does — VMs placed earlier in the
+   * same decision do not raise a host's power estimate, only its fit and overload checks).
+   */
+  readonly load: 'planned' | 'measured';
+}
+
+export interface Placer {
+  /** A host for VM v outside `excluded`, or -1. The plan is not changed. */
+  find(plan: Plan, v: number, excluded: ReadonlySet<number>, ctx: PlacementContext): number;
+}
+
+/** Whether host h would be overloaded with VM v added (a host with nothing allocated never is, as in CloudSim). */
+export function overloadedWith(plan: Plan, h: number, v: number, detector: OverloadDetector, load: 'planned' | 'measured' = 'planned'): boolean {
+  if ((load === 'planned' ? plan.allocated[h] : plan.view.hosts[h]!.utilisationNow) === 0) return false;
+  const home = plan.vmHost[v]!;
+  plan.add(v, h);
+  const over = detector.overloaded(plan, h);
+  plan.remove(v, h);
+  plan.vmHost[v] = home;
+  return over;
+}
+
+/**
+ * Power-aware best fit decreasing (PABFD, CloudSim's `findHostForVm`): among hosts where the VM
+ * fits and that are not overloaded with it, the one whose power rises least —
+ * P((allocated + demand) ÷ capacity) − P(measured utilisation now) — the first on ties.
+ * `avoid` skips hosts when another candidate exists.
+ */
+export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): Placer {
+  const search = (plan: Plan, v: number, excluded: ReadonlySet<number>, ctx: PlacementContext, skip?: (plan: Plan, h: number) => boolean): number => {
+    const hosts = plan.view.hosts;
+    const demand = plan.view.vms[v]!.mips;
+    let best = -1;
+    let min = Infinity;
+    for (let h = 0; h < hosts.length; h++) {
+      if (excluded.has(h) || !plan.fits(v, h, ctx.checkMemory) || skip?.(plan, h)) continue;
+      const host = hosts[h]!;
+      const base = ctx.load === 'planned' ? plan.allocated[h]! : host.utilisationNow * host.mips;
+      const after = Math.min(1, (base + demand) / host.mips);
+      const diff = host.power_W(after) - host.power_W(Math.min(1, host.utilisationNow));
+      // The overload test is the costly one: only for a host that would win.
+      if (diff < min && !overloadedWith(plan, h, v, ctx.detector, ctx.load)) {
+        min = diff;
+        best = h;
+      }
+    }
+    return best;
+  };
+  return {
+    find(plan, v, excluded, ctx) {
+      if (avoid) {
+        const h = search(plan, v, excluded, ctx, avoid);
+        if (h >= 0) return h;
+      }
+      return search(plan, v, excluded, ctx);
+    },
+  };
+}
+
+/** First fit: the first host (by index) where the VM fits and that is not overloaded with it. */
+export const firstFit = (): Placer => ({
+  find(plan, v, excluded, ctx) {
+    for (let h = 0; h < plan.view.hosts.length; h++) {
+      if (excluded.has(h) || !plan.fits(v, h, ctx.checkMemory)) continue;
+      if (!overloadedWith(plan, h, v, ctx.detector, ctx.load)) return h;
+    }
+    return -1;
+  },
+});
+
+/**
+ * PABFD that avoids hosts whose NIC already carries a migration (running now or planned in this
+ * decision), so concurrent migrations do not share a link; falls back to plain PABFD when every
+ * candidate is busy.
+ */
+export const nicAware = (): Placer => powerAwareBestFit((plan, h) => plan.view.hosts[h]!.nicMigrations > 0 || plan.plannedIn[h]! > 0);

@@ -1,0 +1,106 @@
+/**
+ * The planning state of one decision: which VM sits on which host while a policy tries moves.
+ * It mirrors CloudSim's `vmCreate`/`vmDestroy` during `optimizeAllocation`: requested and
+ * allocated MIPS per host, memory, and the host utilisation history rebuilt from the histories
+ * of the VMs it holds (CloudSim's `PowerHostUtilizationHistory.getUtilizationHistory`).
+ */
+import type { SimClusterView } from './view.js';
+
+/** Samples of history kept per VM (CloudSim's `PowerVm.HISTORY_LENGTH`). */
+export const HISTORY_LENGTH = 30;
+
+export class Plan {
+  readonly hostVms: number[][];
+  readonly vmHost: Int32Array;
+  /** Σ requested MIPS of the VMs on each host. */
+  readonly requested: Float64Array;
+  /** Σ allocated MIPS (each VM's demand capped at its cores' capacity). */
+  readonly allocated: Float64Array;
+  readonly memory_bytes: Float64Array;
+  /** Migrations planned into each host during this decision. */
+  readonly plannedIn: Int32Array;
+  private readonly hist: Array<Float64Array | null>;
+
+  constructor(readonly view: SimClusterView) {
+    const H = view.hosts.length;
+    this.hostVms = view.hosts.map((h) => [...h.vms]);
+    this.vmHost = Int32Array.from(view.vms, (v) => v.host);
+    this.requested = new Float64Array(H);
+    this.allocated = new Float64Array(H);
+    this.memory_bytes = new Float64Array(H);
+    this.plannedIn = new Int32Array(H);
+    this.hist = new Array(H).fill(null);
+    for (let h = 0; h < H; h++) for (const v of this.hostVms[h]!) this.account(v, h, 1);
+  }
+
+  /** The MIPS a VM gets on host h when alone: its demand capped at its cores' capacity. */
+  cappedMips(v: number, h: number): number {
+    const vm = this.view.vms[v]!;
+    return Math.min(vm.mips, this.view.hosts[h]!.mipsPerCore * vm.vcpus);
+  }
+
+  private account(v: number, h: number, sign: 1 | -1): void {
+    const vm = this.view.vms[v]!;
+    this.requested[h]! += sign * vm.mips;
+    this.allocated[h]! += sign * this.cappedMips(v, h);
+    this.memory_bytes[h]! += sign * vm.memory_bytes;
+    this.hist[h] = null;
+  }
+
+  /** Put VM v on host h (CloudSim `vmCreate`). */
+  add(v: number, h: number): void {
+    this.hostVms[h]!.push(v);
+    this.vmHost[v] = h;
+    this.account(v, h, 1);
+  }
+
+  /** Take VM v off host h (CloudSim `vmDestroy`). */
+  remove(v: number, h: number): void {
+    const list = this.hostVms[h]!;
+    const i = list.indexOf(v);
+    if (i < 0) throw new Error(`plan: VM ${v} is not on host ${h}`);
+    list.splice(i, 1);
+    if (this.vmHost[v] === h) this.vmHost[v] = -1;
+    this.account(v, h, -1);
+  }
+
+  /** Requested MIPS ÷ capacity of host h. */
+  utilisation(h: number): number {
+    return this.requested[h]! / this.view.hosts[h]!.mips;
+  }
+
+  /**
+   * Host h's utilisation history, newest first, as the sum of its VMs' MIPS histories ÷ host
+   * capacity, trailing zeros trimmed (CloudSim's definition: it follows the VMs that are there now).
+   */
+  history(h: number): Float64Array {
+    const cached = this.hist[h];
+    if (cached) return cached;
+    const sum = new Float64Array(HISTORY_LENGTH);
+    const cap = this.view.hosts[h]!.mips;
+    for (const v of this.hostVms[h]!) {
+      const hs = this.view.vms[v]!.mipsHistory;
+      const n = Math.min(hs.length, HISTORY_LENGTH);
+      for (let i = 0; i < n; i++) sum[i]! += hs[hs.length - 1 - i]! / cap;
+    }
+    let len = HISTORY_LENGTH;
+    while (len > 0 && sum[len - 1] === 0) len--;
+    const out = sum.subarray(0, len);
+    this.hist[h] = out;
+    return out;
+  }
+
+  /**
+   * Whether VM v fits on host h: each vCPU's demand within a core, the demand within the free
+   * MIPS and, if `checkMemory`, its memory within the host's.
+   */
+  fits(v: number, h: number, checkMemory: boolean): boolean {
+    const host = this.view.hosts[h]!;
+    const vm = this.view.vms[v]!;
+    if (host.failed) return false;
+    if (vm.mips / vm.vcpus > host.mipsPerCore) return false;
+    if (vm.mips > Math.max(0, host.mips - this.allocated[h]!) + 1e-9) return false;
+    if (checkMemory && this.memory_bytes[h]! + vm.memory_bytes > host.memory_bytes) return false;
+    return true;
+  }
+}
