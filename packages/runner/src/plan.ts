@@ -5,14 +5,14 @@
  * - `config_id` = first 16 hex digits of the sha256 of the configuration's canonical JSON, with
  *   every unit converted to SI and plugin options defaulted by their schemas ("1 GiB" and
  *   "1024 MiB" give the same id);
- * - `run_id` = the same hash of (configuration, experiment seed, replication);
+ * - `run_id` = the same hash of (configuration, experiment seed, replication, run seed);
  * - `seed` = deriveSeed(experiment seed, hash of the configuration without strategy and stop,
  *   replication): strategies and stop conditions see the same workload draws (common random
  *   numbers), and a row never depends on the worker that ran it.
  */
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { buildStop, deriveSeed, pageCountOf, parseQuantity, resolveOptions, createRng, type AnyPlugin, type PluginKind, type StrategyPlugin, type WorkloadPlugin, type Quantity, type StopCondition } from '@livemig/core';
+import { buildStop, createMigration, DEFAULT_COSTS, deriveSeed, type MigrationMetrics, pageCountOf, parseQuantity, resolveOptions, createRng, type AnyPlugin, type PluginKind, type StrategyPlugin, type WorkloadPlugin, type Quantity, type StopCondition } from '@livemig/core';
 import { canonical, sha256, shortHash } from './canonical.js';
 import { InputError, show } from './errors.js';
 import { experimentSchema, formatIssues, readJsonFile, scenarioSchema, type Experiment, type Scenario, type StopSpecInput } from './experiment.js';
@@ -59,24 +59,21 @@ export interface Plan {
   readonly labelColumns: readonly string[];
 }
 
-/** The metrics of `MigrationMetrics`, in CSV column order. */
-export const METRIC_COLUMNS = [
-  'status',
-  'converged',
-  'stop_reason',
-  'downtime_s',
-  'total_time_s',
-  'precopy_time_s',
-  'bytes_sent',
-  'pages_sent',
-  'pages_resent',
-  'zero_pages_sent',
-  'rounds',
-  'throttle_max',
-  'postcopy_faults',
-  'app_degradation_s',
-  'image_mismatch_pages',
-] as const;
+/**
+ * The metrics of core's `MigrationMetrics`, in CSV column order: read from the record core
+ * creates for a migration, so a metric added to the core becomes a column without a change here.
+ */
+export const METRIC_COLUMNS: readonly (keyof MigrationMetrics)[] = Object.keys(
+  createMigration({
+    vm: { id: 'vm', memory_bytes: 1, pageSize_bytes: 1, vcpus: 1 },
+    memory: {} as never,
+    stop: { check: () => null },
+    costs: DEFAULT_COSTS,
+    destinationFree_bytes: 0,
+    rng: createRng(0),
+    trace: false,
+  }).metrics,
+) as (keyof MigrationMetrics)[];
 
 export const ID_COLUMNS = ['run_id', 'config_id', 'replication', 'seed'] as const;
 export const LABEL_COLUMNS = ['strategy', 'stop', 'workload'] as const;
@@ -294,9 +291,14 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     for (const p of [...point].sort((a, b) => a.path.split('.').length - b.path.split('.').length)) setPath(d, p.path, p.value);
     const parsed = experimentSchema.safeParse(d);
     if (!parsed.success) {
-      const lines = formatIssues(parsed.error.issues, d);
-      const from = point.map((p) => `${p.path}=${show(p.value)}`).join(', ');
-      throw new InputError(`invalid configuration (${from}):\n  - ${lines.join('\n  - ')}`, file, 'sweep.params');
+      // Point at the swept value that broke it: sweep.params["path"][i].
+      const lines = formatIssues(parsed.error.issues, d).map((l) => {
+        const hit = point.find((p) => l.startsWith(p.path));
+        const def = hit && defs.find((x) => x.paths.includes(hit.path));
+        const i = def?.tuples?.findIndex((t) => canonical(t[def.paths.indexOf(hit!.path)]) === canonical(hit!.value)) ?? -1;
+        return def && i >= 0 ? `sweep.params[${JSON.stringify(def.key)}][${i}]${def.paths.length > 1 ? `[${def.paths.indexOf(hit!.path)}]` : ''} → ${l}` : l;
+      });
+      throw new InputError(`invalid configuration:\n  - ${lines.join('\n  - ')}`, file);
     }
     const e = parsed.data;
     const sc = scenarioSchema.parse(e.scenario);
@@ -352,14 +354,16 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     const configIndex = configs.push(config) - 1;
     configMeta.push({ configId, cells });
     for (let r = 0; r < e.replications; r++) {
-      const runId = shortHash({ config: hashInput, seed, replication: r });
+      // The run's derived seed is part of its id: rows from a core with another seed derivation are never mixed on --resume.
+      const runSeed = deriveSeed(seed, crnKey, r);
+      const runId = shortHash({ config: hashInput, seed, replication: r, runSeed });
       const dup = seenRuns.get(runId);
       if (dup !== undefined) {
         const from = point.map((p) => `${p.path}=${show(p.value)}`).join(', ');
         throw new InputError(`the sweep gives the same configuration twice (${from} equals an earlier point once units are converted): remove the duplicate value`, file, 'sweep.params');
       }
       seenRuns.set(runId, runs.length);
-      runs.push({ index: runs.length, runId, configIndex, replication: r, seed: deriveSeed(seed, crnKey, r) });
+      runs.push({ index: runs.length, runId, configIndex, replication: r, seed: runSeed });
     }
   }
   if (runs.length !== planSize(defs, method, samples) * experiment.replications) throw new Error('internal: plan size mismatch');

@@ -33,6 +33,7 @@ const FIRST_PARTY: ReadonlyArray<{ pkg: string; kind: PluginKind; alias?: string
 ];
 
 const KIND_WORD: Record<PluginKind, string> = { strategy: 'strategy', 'stop-condition': 'stop condition', workload: 'workload', trigger: 'trigger' };
+const KIND_PLURAL: Record<PluginKind, string> = { strategy: 'strategies', 'stop-condition': 'stop conditions', workload: 'workloads', trigger: 'triggers' };
 
 /** Every plugin object a module exports: default, `plugins`, and named plugins or records/arrays of them. */
 export function pluginsOf(mod: Record<string, unknown>): Array<{ key: string; plugin: AnyPlugin }> {
@@ -173,10 +174,11 @@ export async function firstPartyPlugins(): Promise<Array<{ ref: PluginRef; plugi
 export class PluginResolver {
   private readonly cache = new Map<string, Promise<{ ref: PluginRef; plugin: AnyPlugin }>>();
   private firstParty?: Promise<Array<{ ref: PluginRef; plugin: AnyPlugin }>>;
-  constructor(
-    /** Directories to resolve package names from: the experiment file's, then the cwd. */
-    readonly dirs: readonly string[],
-  ) {}
+  /** Directories to resolve package names from: the experiment file's, then the cwd. */
+  readonly dirs: readonly string[];
+  constructor(dirs: readonly string[]) {
+    this.dirs = [...new Set(dirs)];
+  }
 
   /** The valid first-party names of a kind, for error messages. */
   async choices(kind: PluginKind): Promise<string[]> {
@@ -207,7 +209,7 @@ export class PluginResolver {
       const choices = await this.choices(kind);
       throw new Error(
         `unknown ${KIND_WORD[kind]} '${use}': not a first-party name and no package '${spec}' is installed (looked from ${this.dirs.join(', ')}); ` +
-          `installed ${KIND_WORD[kind]}s: ${choices.join(', ')}; for a third-party plugin, npm install it next to the experiment file`,
+          `installed ${KIND_PLURAL[kind]}: ${choices.join(', ')}; for a third-party plugin, npm install it next to the experiment file`,
       );
     }
     if (!/^(@[^/]+\/)?[^./][^/]*$/.test(spec)) pkgName = undefined;

@@ -1,0 +1,191 @@
+// End-to-end tests of the built CLI (dist/cli.js) as a child process: run `npm run build` first.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'livemig-cli-'));
+
+function livemig(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function livemigAsync(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const c = spawn(process.execPath, [CLI, ...args], { cwd: dir });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+const write = (name: string, doc: unknown): string => {
+  const f = join(dir, name);
+  writeFileSync(f, typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2));
+  return f;
+};
+const read = (...p: string[]) => readFileSync(join(dir, ...p), 'utf8');
+
+const small = {
+  name: 'small',
+  seed: 3,
+  replications: 2,
+  scenario: { vm: { memory: '256 MiB' }, network: { bandwidth: '1 Gbit/s', latency: '0.1 ms' }, wire: { headerBytes: 8 } },
+  workload: { use: 'hot-cold', options: { rate: '20 MiB/s' } },
+  strategy: 'precopy',
+  stop: 'xen',
+  sweep: {
+    params: {
+      'scenario.network.bandwidth': ['1 Gbit/s', '10 Gbit/s'],
+      'workload.options.rate': ['10 MiB/s', '200 MiB/s', '1 GiB/s'],
+      'strategy, stop': [[{ use: 'stop-and-copy' }, 'xen'], ['precopy', 'xen'], ['precopy', { any: ['qemu', { use: 'max-rounds', options: { rounds: 5 } }] }]],
+    },
+  },
+};
+
+describe('livemig run', () => {
+  it('writes runs.csv, manifest, plan and reports that parse, one row per run in plan order', () => {
+    const f = write('small.json', small);
+    const r = livemig('run', f, '--out', 'out-w1', '--workers', '1', '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = parse(read('out-w1', 'runs.csv'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(2 * 3 * 3 * 2);
+    expect(Object.keys(rows[0]!).slice(0, 9)).toEqual(['run_id', 'config_id', 'replication', 'seed', 'network_bandwidth_Bps', 'workload_rate_Bps', 'strategy', 'stop', 'workload']);
+    expect(rows.map((x) => x.run_id)).toEqual(read('out-w1', 'plan.txt').trim().split('\n'));
+    expect(new Set(rows.map((x) => x.network_bandwidth_Bps))).toEqual(new Set(['125000000', '1250000000']));
+    expect(new Set(rows.map((x) => x.stop))).toEqual(new Set(['xen', 'any(qemu,max-rounds)']));
+    for (const x of rows) {
+      expect(x.status).toBe('completed');
+      expect(Number(x.downtime_s)).toBeGreaterThan(0);
+      expect(Number(x.bytes_sent)).toBeGreaterThanOrEqual(256 * 2 ** 20);
+    }
+    // Stop-and-copy sends each page once; its downtime is the whole copy.
+    const sc = rows.find((x) => x.strategy === 'stop-and-copy' && x.network_bandwidth_Bps === '125000000')!;
+    expect(Number(sc.downtime_s)).toBeCloseTo((65536 * (4096 + 8)) / 125e6 + 1e-4, 6);
+    const manifest = JSON.parse(read('out-w1', 'manifest.json'));
+    expect(manifest).toMatchObject({ status: 'complete', seed: 3, rows: 36, plan: { runs: 36 } });
+    expect(manifest.plugins.map((p: { package: string }) => p.package)).toContain('@livemig/strategy-precopy');
+    const files = readdirSync(join(dir, 'out-w1'));
+    expect(files).toEqual(expect.arrayContaining(['summary.csv', 'pareto.csv', 'downtime-vs-bytes.svg']));
+    expect((parse(read('out-w1', 'summary.csv'), { columns: true }) as unknown[]).length).toBe(18);
+  });
+
+  it('writes a byte-identical runs.csv with 1 and 2 workers, and for 3 shards merged', async () => {
+    const f = join(dir, 'small.json');
+    const codes = await Promise.all([
+      livemigAsync('run', f, '--out', 'out-w2', '--workers', '2', '--quiet'),
+      ...[1, 2, 3].map((i) => livemigAsync('run', f, '--out', `shard-${i}`, '--shard', `${i}/3`, '--workers', '1', '--quiet')),
+    ]);
+    expect(codes.map((c) => c.code)).toEqual([0, 0, 0, 0]);
+    expect(read('out-w2', 'runs.csv')).toBe(read('out-w1', 'runs.csv'));
+    expect((parse(read('shard-2', 'runs.csv')) as unknown[]).length).toBe(1 + 12);
+    const m = livemig('merge', 'shard-1', 'shard-2', 'shard-3', '--out', 'merged');
+    expect(m.code).toBe(0);
+    expect(read('merged', 'runs.csv')).toBe(read('out-w1', 'runs.csv'));
+    expect(read('merged', 'summary.csv')).toBe(read('out-w1', 'summary.csv'));
+  });
+
+  it('merge fails on missing and duplicated runs, and --list-missing names them', () => {
+    const missing = livemig('merge', 'shard-1', 'shard-3', '--out', 'merged-bad');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/12 of 36 runs are missing/);
+    expect(existsSync(join(dir, 'merged-bad'))).toBe(false);
+    const list = livemig('merge', 'shard-1', 'shard-3', '--list-missing');
+    expect(list.code).toBe(1);
+    const shard2 = read('shard-2', 'runs.csv');
+    const ids = (parse(shard2, { columns: true }) as Array<{ run_id: string }>).map((x) => x.run_id);
+    expect(list.stdout.trim().split('\n').map((l) => l.split('\t')[1])).toEqual(ids);
+    const dup = livemig('merge', 'shard-1', 'shard-2', 'shard-3', 'shard-2', '--out', 'merged-dup');
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/12 duplicated run id\(s\)/);
+    expect(existsSync(join(dir, 'merged-dup'))).toBe(false);
+  });
+
+  it('resumes after SIGKILL mid-sweep without losing or duplicating a row', async () => {
+    const exp = {
+      ...small,
+      name: 'slow',
+      fidelity: 'page-exact',
+      replications: 3,
+      scenario: { ...small.scenario, vm: { memory: '128 MiB' } },
+      sweep: { params: { 'workload.options.rate': ['50 MiB/s', '100 MiB/s', '150 MiB/s', '200 MiB/s', '250 MiB/s'], strategy: ['precopy', 'stop-and-copy'] } },
+    };
+    const f = write('slow.json', exp);
+    const child = spawn(process.execPath, [CLI, 'run', f, '--out', 'killed', '--workers', '1', '--quiet'], { cwd: dir, stdio: 'ignore' });
+    const runs = join(dir, 'killed', 'runs.csv');
+    const t0 = Date.now();
+    while (!(existsSync(runs) && readFileSync(runs, 'utf8').split('\n').length > 6) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const partial = parse(readFileSync(runs, 'utf8').replace(/[^\n]*$/, ''), { columns: true }) as unknown[];
+    expect(partial.length).toBeGreaterThan(4);
+    expect(partial.length).toBeLessThan(30);
+    expect(JSON.parse(read('killed', 'manifest.json')).status).toBe('running');
+    const resumed = livemig('run', f, '--out', 'killed', '--resume', '--workers', '2');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`${30 - partial.length} runs simulated, ${partial.length} kept from before`));
+    expect(livemig('run', f, '--out', 'clean', '--workers', '2', '--quiet').code).toBe(0);
+    expect(read('killed', 'runs.csv')).toBe(read('clean', 'runs.csv'));
+    expect(JSON.parse(read('killed', 'manifest.json')).status).toBe('complete');
+  });
+});
+
+describe('bad input: a clear message, exit code 2, nothing written', () => {
+  const base = { name: 'bad', scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } }, workload: 'uniform', strategy: 'precopy' };
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['unknown plugin', { ...base, strategy: 'warp-drive' }, /at strategy\.use: unknown strategy 'warp-drive'.*installed strategies: precopy, stop-and-copy/],
+    ['bad unit', { ...base, scenario: { ...base.scenario, vm: { memory: '64 parsecs' } } }, /scenario\.vm\.memory: expected a size like '4 GiB', got '64 parsecs'/],
+    ['negative bandwidth', { ...base, sweep: { params: { 'scenario.network.bandwidth': ['-1 Gbit/s'] } } }, /scenario\.network\.bandwidth: must be > 0, got '-1 Gbit\/s' \(value from sweep\.params\["scenario\.network\.bandwidth"\]\)/],
+    ['unknown field', { ...base, scenario: { ...base.scenario, netwrok: {} } }, /scenario: unknown field 'netwrok'/],
+    ['malformed JSON', '{\n  "name": "bad",\n  "seed": 1,,\n}', /malformed JSON at line 3, column 13/],
+    ['empty sweep', { ...base, sweep: { params: {} } }, /at sweep\.params: the sweep is empty/],
+    ['bad plugin option', { ...base, strategy: { use: 'precopy', options: { skipRedirtied: 'yes' } } }, /strategy\.options\.skipRedirtied/],
+  ];
+  it('each gives its message (processes run in parallel)', async () => {
+    const results = await Promise.all(
+      cases.map(([name, doc]) => livemigAsync('run', write(`${name.replace(/ /g, '-')}.json`, doc), '--out', `bad-${name.replace(/ /g, '-')}`)),
+    );
+    cases.forEach(([name, , message], i) => {
+      const r = results[i]!;
+      expect(r.stderr, name).toMatch(message);
+      expect(r.stderr, name).toContain(`${name.replace(/ /g, '-')}.json`);
+      expect(r.code, name).toBe(2);
+      expect(existsSync(join(dir, `bad-${name.replace(/ /g, '-')}`)), name).toBe(false);
+    });
+  });
+  it('missing file', () => {
+    const r = livemig('run', 'nope.json', '--out', 'bad-missing');
+    expect(r.stderr).toMatch(/nope\.json: no such file/);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(dir, 'bad-missing'))).toBe(false);
+  });
+});
+
+describe('other verbs', () => {
+  it('plugins lists first-party plugins with options and defaults', () => {
+    const r = livemig('plugins');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/precopy\s+\(@livemig\/strategy-precopy@/);
+    expect(r.stdout).toMatch(/onNonConvergence \("stop-and-copy" \| "cancel"\) \[default: "stop-and-copy"\]/);
+    expect(r.stdout).toMatch(/hot-cold/);
+    expect(r.stdout).toMatch(/xen/);
+  });
+  it('plan prints the run count and first runs; --help covers every verb', async () => {
+    const r = livemig('plan', join(dir, 'small.json'), '--head', '2');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^36 runs \(18 configurations × 2 replications\)/);
+    expect(r.stdout).toMatch(/\.\.\. 34 more/);
+    const [help, runHelp, badFlag] = await Promise.all([livemigAsync('--help'), livemigAsync('run', '--help'), livemigAsync('run', join(dir, 'small.json'), '--workers', 'x')]);
+    for (const verb of ['run', 'merge', 'plan', 'plugins', 'schema']) expect(help.stdout).toContain(verb);
+    expect(runHelp.stdout).toMatch(/--shard <i\/n>/);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/--workers must be an integer >= 1/);
+    expect(statSync(CLI).size).toBeGreaterThan(0);
+  });
+});
