@@ -104,7 +104,7 @@ const SCENARIO_QUANTITY: Record<string, Quantity> = {
  * `workload.options.rate` with values like '10 MiB/s' → `workload_rate_Bps`.
  */
 export function columnName(path: string, quantity: Quantity | null): string {
-  const segs = path.split('.').filter((s, i) => !(i === 0 && s === 'scenario') && s !== 'options');
+  const segs = splitPath(path).filter((s, i) => !(i === 0 && s === 'scenario') && s !== 'options');
   const base = segs.join('_').replace(/[^A-Za-z0-9_]/g, '_');
   return quantity ? base + UNIT_SUFFIX[quantity] : base;
 }
@@ -132,16 +132,26 @@ function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
+/** Segments of "a.b[2].c": ['a', 'b', 2, 'c']. */
+export function splitPath(path: string): Array<string | number> {
+  return path.split('.').flatMap((seg) => {
+    const m = /^([^[]+)((?:\[\d+\])*)$/.exec(seg);
+    if (!m) return [seg];
+    return [m[1]!, ...[...m[2]!.matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1]))];
+  });
+}
+
 function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
-  const segs = path.split('.');
-  let o: Record<string, unknown> = doc;
-  for (const s of segs.slice(0, -1)) {
+  const segs = splitPath(path);
+  let o: Record<string | number, unknown> = doc;
+  segs.slice(0, -1).forEach((s, i) => {
     let next = o[s];
     if (typeof next === 'string' && (s === 'strategy' || s === 'workload' || s === 'stop')) next = { use: next };
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) next = {};
+    const wantArray = typeof segs[i + 1] === 'number';
+    if (next === null || typeof next !== 'object' || Array.isArray(next) !== wantArray) next = wantArray ? [] : {};
     o[s] = next;
-    o = next as Record<string, unknown>;
-  }
+    o = next as Record<string | number, unknown>;
+  });
   o[segs.at(-1)!] = clone(value);
 }
 
@@ -288,7 +298,7 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
   for (const point of points) {
     const d = clone(base);
     // Parents before children: a whole component is set before one of its options.
-    for (const p of [...point].sort((a, b) => a.path.split('.').length - b.path.split('.').length)) setPath(d, p.path, p.value);
+    for (const p of [...point].sort((a, b) => splitPath(a.path).length - splitPath(b.path).length)) setPath(d, p.path, p.value);
     const parsed = experimentSchema.safeParse(d);
     if (!parsed.success) {
       // Point at the swept value that broke it: sweep.params["path"][i].

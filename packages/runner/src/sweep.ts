@@ -57,7 +57,7 @@ export function parseParams(sweep: SweepInput, file: string): ParamDef[] {
     const at = `sweep.params[${JSON.stringify(key)}]`;
     const paths = key.split(',').map((p) => p.trim());
     for (const p of paths) {
-      if (!/^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/.test(p)) throw new InputError(`'${p}' is not a dotted path like "scenario.network.bandwidth"`, file, at);
+      if (!/^[A-Za-z_$][\w$-]*(\[\d+\])*(\.[A-Za-z_$][\w$-]*(\[\d+\])*)*$/.test(p)) throw new InputError(`'${p}' is not a dotted path like "scenario.network.bandwidth" or "stop.any[0].options.rounds"`, file, at);
       if (seen.has(p)) throw new InputError(`path '${p}' is swept twice`, file, at);
       seen.add(p);
     }
