@@ -1,0 +1,34 @@
+/** One simulated PlanetLab day (800 hosts, 1052 VMs, 20110303) with LR-MMT-1.2, in cloudsim mode and with pre-copy over the shared network. */
+import { bench, describe } from 'vitest';
+import { resolveOptions } from '@livemig/core';
+import { loadDay } from '@livemig/data-planetlab';
+import { precopy } from '@livemig/strategy-precopy';
+import { stopCondition } from '@livemig/stop-conditions';
+import { cloudsimCompat, cloudsimHosts, cloudsimTriggerOptions, cloudsimVms, lr, simulateCluster } from './index.js';
+
+const ctx = { rng: () => { throw new Error('no rng needed'); } } as never;
+const hosts = cloudsimHosts(800);
+const vms = cloudsimVms(loadDay('20110303').vms);
+const trigger = () => lr.create(resolveOptions(lr, { ...cloudsimTriggerOptions, weighting: 'none' }, 'trigger'), ctx);
+
+describe('one PlanetLab day, LR-MMT-1.2', () => {
+  bench('cloudsim costs', () => void simulateCluster({ hosts, vms, trigger: trigger(), ...cloudsimCompat }), { iterations: 2, time: 0 });
+  bench(
+    'pre-copy (fluid) over the shared network, dirty rate = utilisation × 20 000 pages/s',
+    () =>
+      void simulateCluster({
+        hosts,
+        vms,
+        trigger: trigger(),
+        ...cloudsimCompat,
+        migration: {
+          mode: 'strategy',
+          strategy: precopy.create(resolveOptions(precopy, {}, 'strategy'), ctx),
+          stop: stopCondition('xen'),
+          maxDirtyRate_pages_s: 20_000,
+          bandwidthShare: 0.5,
+        },
+      }),
+    { iterations: 1, time: 0 },
+  );
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { resolveOptions, type TriggerPolicy } from '@livemig/core';
+import { precopy } from '@livemig/strategy-precopy';
+import { stopCondition } from '@livemig/stop-conditions';
+import { CLOUDSIM_MB, cloudsimCompat, cloudsimHosts, cloudsimTriggerOptions, hpProLiantMl110G4, lr, simulateCluster, thr, type ClusterHost, type ClusterVm } from './index.js';
+
+const ctx = { rng: () => { throw new Error('no rng needed'); } } as never;
+const noop: TriggerPolicy = { decide: () => [] };
+const flat = (u: number, n = 12): Float64Array => new Float64Array(n).fill(u);
+const g5 = (n: number): ClusterHost[] => cloudsimHosts(2 * n).filter((_, i) => i % 2 === 1);
+const vm = (mips: number, ram_MB: number, u: number, n = 12): ClusterVm => ({ id: `vm-${mips}-${ram_MB}`, mips, vcpus: 1, memory_bytes: ram_MB * CLOUDSIM_MB, utilisation: flat(u, n) });
+const thrPolicy = (o: Record<string, unknown> = {}) => thr.create(resolveOptions(thr, o, 'trigger'), ctx);
+
+describe('energy and SLA accounting', () => {
+  it('one G4 host at 20 % for an hour draws 92.6 W → 0.0926 kWh; an empty host draws nothing', () => {
+    const host: ClusterHost = { ...cloudsimHosts(1)[0]!, power: hpProLiantMl110G4 };
+    // 1000 MIPS × 0.744 = 744 MIPS = 20 % of 2 × 1860 MIPS
+    const r = simulateCluster({ hosts: [host, host], vms: [vm(1000, 1740, 0.744)], trigger: noop, placement: [0] });
+    expect(r.metrics.energy_kWh).toBeCloseTo(0.0926, 9);
+    expect(r.metrics.slatah).toBe(0);
+    expect(r.metrics.migrations).toBe(0);
+  });
+  it('a host whose VMs ask for more than its capacity is at 100 % all its active time', () => {
+    const hosts = cloudsimHosts(2).slice(0, 1); // one G4: 3720 MIPS, 1860 per core
+    const r = simulateCluster({ hosts, vms: [vm(2000, 870, 1), vm(2000, 870, 1)], trigger: noop, placement: [0, 0] });
+    expect(r.metrics.slatah).toBe(1);
+    expect(r.metrics.energy_kWh).toBeCloseTo(0.117, 9); // 117 W at 100 % for 1 h
+  });
+});
+
+describe('CloudSim migration costs', () => {
+  it('moves 1740 MB in 1740 / 62.5 = 27.84 s and loses 10 % of the demand meanwhile', () => {
+    let asked = false;
+    const once: TriggerPolicy = { decide: () => (asked ? [] : ((asked = true), [{ vm: 0, to: 1, reason: 'test' }])) };
+    const r = simulateCluster({ hosts: g5(2), vms: [vm(1000, 1740, 0.5)], trigger: once, placement: [0], recordMigrations: true, ...{ migration: cloudsimCompat.migration } });
+    const [mig] = r.migrations;
+    expect(mig!.start_s).toBe(300);
+    expect(mig!.end_s - mig!.start_s).toBeCloseTo(27.84, 9);
+    expect(r.placement).toEqual([1]);
+    // PDM = 0.1 × 500 MIPS × 27.84 s ÷ (500 MIPS × 3600 s)
+    expect(r.metrics.pdm).toBeCloseTo((0.1 * 27.84) / 3600, 12);
+    expect(r.metrics.downtime_total_s).toBe(0);
+  });
+});
+
+describe('policies in the loop', () => {
+  it('THR-MMT moves the smallest-RAM VM off a host above 80 % to the host whose power rises least', () => {
+    // G5 host 0: 2500 + 2000 MIPS requested = 4500 / 5320 = 0.846 > 0.8; MMT picks the 870 MB VM.
+    const r = simulateCluster({
+      hosts: g5(3),
+      vms: [vm(2500, 870, 1), vm(2000, 1740, 1)],
+      trigger: thrPolicy({ consolidation: false }),
+      placement: [0, 0],
+      recordMigrations: true,
+    });
+    expect(r.migrations[0]).toMatchObject({ vm: 0, from: 0, to: 1, reason: 'overload', start_s: 300 });
+    expect(r.metrics.migrations).toBe(1);
+  });
+  it('consolidation packs three lightly loaded VMs onto one host and switches the others off', () => {
+    // Host 0 is the least utilised (ties by index): its VM goes to host 1 (first of equal power rises);
+    // then host 2 is emptied onto host 1, the only host left that is neither emptied nor off.
+    const r = simulateCluster({ hosts: g5(3), vms: [vm(500, 613, 0.2), vm(500, 613, 0.2), vm(500, 613, 0.2)], trigger: thrPolicy(), placement: [0, 1, 2] });
+    expect(r.placement).toEqual([1, 1, 1]);
+    expect(r.metrics.migrations).toBe(2);
+  });
+  it('keeps every VM on exactly one live host, whatever the traces (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 8, maxLength: 8 }), { minLength: 2, maxLength: 8 }),
+        fc.constantFrom('thr', 'lr'),
+        (traces, which) => {
+          const vms = traces.map((t, i) => ({ id: `v${i}`, mips: [2500, 2000, 1000, 500][i % 4]!, vcpus: 1, memory_bytes: 613 * CLOUDSIM_MB, utilisation: Float64Array.from(t) }));
+          const trigger = which === 'thr' ? thrPolicy(cloudsimTriggerOptions) : lr.create(resolveOptions(lr, { ...cloudsimTriggerOptions, minHistory: 3, window: 3 }, 't'), ctx);
+          const hosts = cloudsimHosts(6);
+          const r = simulateCluster({ hosts, vms, trigger, ...cloudsimCompat });
+          expect(r.placement.every((h) => h >= 0 && h < hosts.length)).toBe(true);
+          // energy is at most every host at full power (135 W) for the whole run
+          expect(r.metrics.energy_kWh).toBeLessThanOrEqual((hosts.length * 135 * 8 * 300) / 3.6e6 + 1e-9);
+          expect(r.metrics.slatah).toBeGreaterThanOrEqual(0);
+          expect(r.metrics.slatah).toBeLessThanOrEqual(1);
+          expect(r.metrics.migrations_completed).toBeLessThanOrEqual(r.metrics.migrations);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('copy strategies over the shared network', () => {
+  it('two migrations sharing a NIC take twice as long as one alone (8 s → 16 s for 1 GB at 1 Gbit/s)', () => {
+    const stop = stopCondition({ use: 'dirty-pages-below', options: { pages: 1 } });
+    const strategy = precopy.create(resolveOptions(precopy, {}, 'strategy'), ctx);
+    const both: TriggerPolicy = { decide: (v) => (v.now_s === 300 ? [{ vm: 0, to: 1, reason: 't' }, { vm: 1, to: 1, reason: 't' }] : []) };
+    const idleVm = (id: string): ClusterVm => ({ id, mips: 500, vcpus: 1, memory_bytes: 1e9, utilisation: flat(0.1) });
+    const run = (trigger: TriggerPolicy, vms: ClusterVm[]) =>
+      simulateCluster({
+        hosts: g5(2),
+        vms,
+        trigger,
+        placement: vms.map(() => 0),
+        recordMigrations: true,
+        migration: { mode: 'strategy', strategy, stop, maxDirtyRate_pages_s: 0 },
+      });
+    // 1e9 bytes are 244 141 whole 4096-byte pages: 1 000 001 536 bytes at 125 MB/s
+    const oneGB_s = (Math.ceil(1e9 / 4096) * 4096) / 125e6;
+    const alone = run({ decide: (v) => (v.now_s === 300 ? [{ vm: 0, to: 1, reason: 't' }] : []) }, [idleVm('a')]);
+    expect(alone.migrations[0]!.end_s - 300).toBeCloseTo(oneGB_s, 9);
+    const shared = run(both, [idleVm('a'), idleVm('b')]);
+    for (const m of shared.migrations) expect(m.end_s - 300).toBeCloseTo(2 * oneGB_s, 9);
+    expect(shared.metrics.migration_bytes).toBe(2 * Math.ceil(1e9 / 4096) * 4096);
+  });
+  it('a guest dirtying memory faster than its share of the link does not converge', () => {
+    const stop = stopCondition({ use: 'max-rounds', options: { rounds: 5 } });
+    const strategy = precopy.create(resolveOptions(precopy, {}, 'strategy'), ctx);
+    // 62.5 MB/s share vs 0.9 × 40 000 pages/s × 4096 B = 147 MB/s of writes
+    const r = simulateCluster({
+      hosts: g5(2),
+      vms: [{ id: 'busy', mips: 500, vcpus: 1, memory_bytes: 1e9, utilisation: flat(0.9) }],
+      trigger: { decide: (v) => (v.now_s === 300 ? [{ vm: 0, to: 1, reason: 't' }] : []) },
+      placement: [0],
+      migration: { mode: 'strategy', strategy, stop, maxDirtyRate_pages_s: 40_000, workingSetFraction: 1, bandwidthShare: 0.5 },
+    });
+    expect(r.metrics.migrations_nonConverged).toBe(1);
+    expect(r.metrics.downtime_total_s).toBeGreaterThan(1);
+  });
+});
+
+describe('failures', () => {
+  it('restarts the VMs of a failed host elsewhere; each lost VM costs at least detection + boot', () => {
+    const r = simulateCluster({
+      hosts: g5(4),
+      vms: [vm(500, 613, 0.3, 48), vm(500, 613, 0.3, 48)],
+      trigger: noop,
+      placement: [0, 1],
+      failures: { mtbf_s: 4 * 3600, mttr_s: 3600, detection_s: 30, boot_s: 60 },
+      seed: 3,
+    });
+    expect(r.metrics.hostFailures).toBeGreaterThan(0);
+    expect(r.metrics.vmHoursLost).toBeGreaterThanOrEqual(90 / 3600 - 1e-12);
+    expect(r.placement.every((h) => h >= -1)).toBe(true);
+  });
+});
