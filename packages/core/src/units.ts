@@ -3,15 +3,27 @@
  * once with mathjs into SI numbers (bytes, seconds, bytes per second, pages per second).
  * Inside the model every number is a plain SI value; bits never leak past this file.
  */
-import { all, create, type Unit } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { MathJsInstance, Unit } from 'mathjs';
 
-const math = create(all!, {});
-// mathjs knows `b` (bit) and `B` (byte); users also write "Gbit/s" and "pages/s".
-// mathjs's `bit` only takes long prefixes (gigabit), so the short forms are added one by one.
-for (const [prefix, factor] of [['k', 1e3], ['K', 1e3], ['M', 1e6], ['G', 1e9], ['T', 1e12]] as const) {
-  math.createUnit(`${prefix}bit`, `${factor} b`);
+let instance: MathJsInstance | undefined;
+/**
+ * mathjs is loaded on the first string to parse: it takes about half a second to import, and
+ * worker threads that only see SI numbers (the runner converts at the edge) never need it.
+ */
+function mathjs(): MathJsInstance {
+  if (instance) return instance;
+  const { create, all } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
+  const math = create(all!, {});
+  // mathjs knows `b` (bit) and `B` (byte); users also write "Gbit/s" and "pages/s".
+  // mathjs's `bit` only takes long prefixes (gigabit), so the short forms are added one by one.
+  for (const [prefix, factor] of [['k', 1e3], ['K', 1e3], ['M', 1e6], ['G', 1e9], ['T', 1e12]] as const) {
+    math.createUnit(`${prefix}bit`, `${factor} b`);
+  }
+  math.createUnit('page', { aliases: ['pages'] });
+  instance = math;
+  return math;
 }
-math.createUnit('page', { aliases: ['pages'] });
 
 /** What a value measures, and the SI unit it is converted into. */
 export type Quantity = 'bytes' | 'seconds' | 'rate' | 'pageRate' | 'pages';
@@ -83,7 +95,7 @@ export function parseQuantity(input: unknown, quantity: Quantity, field = 'value
   if (Number.isFinite(bare)) return bare;
   let unit: Unit;
   try {
-    unit = math.unit(input.trim());
+    unit = mathjs().unit(input.trim());
   } catch {
     throw new UnitError(field, expected, input);
   }
@@ -106,6 +118,6 @@ export const parsePageRate = (input: unknown, field?: string): number => parseQu
 
 /** Format an SI value back into a unit string, for messages and round-trip tests. */
 export function formatQuantity(value: number, quantity: Quantity, unit?: string): string {
-  const u = math.unit(value, TARGET[quantity]);
+  const u = mathjs().unit(value, TARGET[quantity]);
   return (unit ? u.to(unit) : u).toString();
 }
