@@ -15,6 +15,7 @@ import { buildPlan, headerOf } from './plan.js';
 import { firstPartyPlugins } from './plugins.js';
 import { runnerVersion } from './output.js';
 import { parseShard, runExperiment, shardFromEnv } from './run.js';
+import { registerValidationCommands } from './validate-cli.js';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -150,6 +151,8 @@ program
     }
     else process.stdout.write(text);
   });
+
+registerValidationCommands(program);
 
 try {
   await program.parseAsync(process.argv);
