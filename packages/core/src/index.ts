@@ -14,6 +14,7 @@ export * from './memory.js';
 export * from './stop.js';
 export * from './trigger.js';
 export * from './migration.js';
+export * from './service.js';
 export * from './plugin.js';
 export * as schemas from './schemas.js';
 export { z } from 'zod';

@@ -11,6 +11,7 @@ import { createFluidMemory, createPageExactMemory, latenciesOf, type DeltaCompre
 import type { VmSpec } from './model.js';
 import { pageCountOf } from './model.js';
 import type { Rng } from './rng.js';
+import { checkService, createServiceRecorder, serviceRates, type ServiceLocation, type ServiceModel, type TimelineSegment } from './service.js';
 import type { RoundRecord, RoundView, StopCondition, StopVerdict } from './stop.js';
 import type { Workload } from './workload.js';
 
@@ -98,6 +99,11 @@ export interface MigrationMetrics {
    * VM resumes at the destination — for post-copy, when the last page has arrived; fluid: null.
    */
   image_mismatch_pages: number | null;
+  /**
+   * Service bytes not sent compared with no migration (the service at min(demand, NIC) from the
+   * start to the end of the migration), when a service is modelled; otherwise null.
+   */
+  service_bytes_lost: number | null;
 }
 
 /** What a copy strategy drives. */
@@ -212,6 +218,14 @@ export interface MigrationSetup {
   readonly maxActions?: number;
   /** Inject a failure of a host or the link at `at_s` seconds after the migration starts. */
   readonly failure?: { readonly component: FailureComponent; readonly at_s: number };
+  /**
+   * The VM's own traffic on the source NIC: it shares the NIC max-min fairly with the migration
+   * (which may then go slower than its cap), stops while the VM is paused and resumes at the
+   * destination after the redirect. Without it the migration has the path to itself.
+   */
+  readonly service?: ServiceModel;
+  /** Record the timeline of service and migration rates (off for speed in sweeps). */
+  readonly timeline?: boolean;
 }
 
 /** When a failure happens: a fixed time, or drawn from a distribution (seconds after the start). */
@@ -237,6 +251,8 @@ export function drawFailureTime(spec: FailureTime, rng: Rng): number {
 export interface MigrationResult {
   readonly metrics: MigrationMetrics;
   readonly trace: readonly TraceEvent[];
+  /** Service and migration rates over time, when `timeline` was asked for (else empty). */
+  readonly timeline: readonly TimelineSegment[];
 }
 
 /** Create the engine's view of guest memory for `setup`. */
@@ -276,6 +292,28 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
   let now = 0;
   let wire = 0; // bytes on the wire, for a migration cut short by a failure
   let answer = 0;
+  const service = setup.service;
+  const nic = service ? checkService(service, setup.bandwidth_Bps) : 0;
+  const rec = createServiceRecorder(setup.timeline ?? false);
+  /** Where the VM serves from at time `t` inside the current action (states change between actions only). */
+  const locationAt = (t: number): ServiceLocation => {
+    const v = clock.view();
+    if (v.finished) return v.lost ? 'gone' : v.destination === 'active' ? 'destination' : 'source';
+    if (v.destination === 'active') return t < v.resumedAt_s + m.costs.redirect_s - 1e-12 ? 'destination-redirecting' : 'destination';
+    if (v.source === 'paused') return 'paused';
+    return v.source === 'migrating' ? 'source-tracking' : 'source';
+  };
+  /** Account [t0, t0 + d) for the service, split where the redirect ends. */
+  const account = (t0: number, d: number, migrationCap_Bps: number): void => {
+    if (!service || !(d > 0)) return;
+    const v = clock.view();
+    const cut = v.destination === 'active' ? v.resumedAt_s + m.costs.redirect_s : Infinity;
+    const parts: Array<[number, number]> = cut > t0 && cut < t0 + d ? [[t0, cut - t0], [cut, t0 + d - cut]] : [[t0, d]];
+    for (const [t, dt] of parts) {
+      const r = serviceRates(service, nic, locationAt(t), m.memory.speed, migrationCap_Bps);
+      rec.add(t, dt, r.service_Bps, r.migration_Bps, v.phase ?? 'prepare');
+    }
+  };
   for (let i = 0; ; i++) {
     if (i > limit) throw new Error(`strategy yielded more than ${limit} actions: it does not terminate`);
     const step = it.next(answer);
@@ -283,9 +321,12 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
     const a = step.value;
     let bytes = 0;
     let transfer_s = 0;
+    let rate = 0;
     if (a.kind === 'send') {
       if (!(a.bytes >= 0)) throw new RangeError(`strategy sent ${a.bytes} bytes`);
-      const rate = Math.min(setup.bandwidth_Bps, a.cap_Bps);
+      rate = Math.min(setup.bandwidth_Bps, a.cap_Bps);
+      // With service traffic, the migration gets its max-min fair share of the source NIC.
+      if (service) rate = serviceRates(service, nic, locationAt(now), m.memory.speed, rate).migration_Bps;
       bytes = a.bytes;
       transfer_s = a.bytes > 0 ? a.bytes / rate : 0;
       answer = latenciesOf(a) * setup.latency_s + transfer_s;
@@ -293,10 +334,17 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
       if (!(a.seconds >= 0)) throw new RangeError(`strategy waited ${a.seconds} s`);
       answer = a.seconds;
     }
+    // Service accounting: the latency part carries no migration bytes, then the transfer.
+    const latencyPart = answer - transfer_s;
+    const accountUpTo = (d: number): void => {
+      account(now, Math.min(d, latencyPart), 0);
+      if (d > latencyPart) account(now + latencyPart, d - latencyPart, rate);
+    };
     if (now + answer > failAt) {
       // The failure strikes during this action: the part of its bytes already sent is wasted.
       const into = failAt - now;
       const latency = answer - transfer_s;
+      accountUpTo(into);
       if (transfer_s > 0) wire += bytes * Math.max(0, Math.min(1, (into - latency) / transfer_s));
       clock.advance(into);
       now = failAt;
@@ -305,16 +353,25 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
         it.return(undefined);
         break;
       }
+      if (service) {
+        // The failure did not matter: the rest of the action goes on at the same rates.
+        const rest = answer - into;
+        const fromLatency = Math.max(0, latency - into);
+        account(now, fromLatency, 0);
+        account(now + fromLatency, rest - fromLatency, rate);
+      }
       clock.advance(answer - into);
       now += answer - into;
       wire += bytes * (transfer_s > 0 ? 1 - Math.max(0, Math.min(1, (into - latency) / transfer_s)) : 1);
       continue;
     }
     wire += bytes;
+    accountUpTo(answer);
     clock.advance(answer);
     now += answer;
   }
-  return { metrics, trace };
+  if (service) metrics.service_bytes_lost = Math.min(service.demand_Bps, nic) * now - rec.served_bytes;
+  return { metrics, trace, timeline: rec.timeline };
 }
 
 /** The migration record behind a {@link Migration}; drivers advance its clock. */
@@ -339,6 +396,8 @@ export function createMigration(init: {
      * the link after every page is at the destination).
      */
     fail(component: FailureComponent, wire_bytes: number): boolean;
+    /** The state a driver needs to place the service: VM states, phase, resume time. */
+    view(): { source: VmState; destination: VmState; phase: PhaseName | null; resumedAt_s: number; finished: boolean; lost: boolean };
   };
 } {
   const { memory } = init;
@@ -374,6 +433,7 @@ export function createMigration(init: {
     delta_saved_bytes: 0,
     vm_lost: false,
     image_mismatch_pages: null,
+    service_bytes_lost: null,
   };
   // Bytes and pages are counted by the memory engine whatever strategy drives it.
   const syncTotals = (): void => {
@@ -528,6 +588,7 @@ export function createMigration(init: {
     metrics,
     trace,
     clock: {
+      view: () => ({ source, destination, phase: lastPhase, resumedAt_s: resumedAt, finished, lost: metrics.vm_lost }),
       fail(component, wire) {
         if (finished) return false;
         if (destination !== 'active') {

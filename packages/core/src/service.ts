@@ -1,0 +1,107 @@
+/**
+ * Service impact of a migration: the VM's own traffic (e.g. a web server's replies) leaves
+ * through the same source NIC as the migration flow. While both are active they share the NIC
+ * max-min fairly ({@link maxMinFairRates}): the migration capped by its rate limit and the path
+ * bandwidth, the service by its demand. The service stops while the VM is paused and resumes at
+ * the destination after the network redirect (where it no longer meets the migration's
+ * outbound flow).
+ */
+import { maxMinFairRates } from './network.js';
+
+/** The VM's service traffic during a migration (all rates in bytes/s). */
+export interface ServiceModel {
+  /** Rate the service would send at without a migration (bytes/s); elastic up to the NIC. */
+  readonly demand_Bps: number;
+  /** Capacity of the NIC the service and the migration share (bytes/s); default: the path bandwidth. */
+  readonly nic_Bps?: number;
+  /**
+   * CPU contention: service bytes/s lost per migration byte/s sent (dom0 copying pages and
+   * checksumming competes with the guest's network processing). Default 0.
+   */
+  readonly cpuCostPerMigrationByte?: number;
+  /**
+   * Fraction of the service lost while dirty logging is on at the source (write faults of
+   * log-dirty mode), in [0, 1). Default 0.
+   */
+  readonly trackingOverhead?: number;
+  /** Whether the service scales with the guest's speed (throttling, post-copy fault stalls). Default true. */
+  readonly scalesWithGuestSpeed?: boolean;
+}
+
+/** Where the VM serves from, as the driver sees it. */
+export type ServiceLocation = 'source' | 'source-tracking' | 'paused' | 'destination' | 'destination-redirecting' | 'gone';
+
+/** One piece of the timeline: constant rates over [t_s, t_s + duration_s). */
+export interface TimelineSegment {
+  readonly t_s: number;
+  readonly duration_s: number;
+  readonly service_Bps: number;
+  readonly migration_Bps: number;
+  readonly phase: string;
+}
+
+/** Check a {@link ServiceModel}'s numbers; returns the NIC capacity to use. */
+export function checkService(s: ServiceModel, pathBandwidth_Bps: number): number {
+  if (!(s.demand_Bps >= 0 && Number.isFinite(s.demand_Bps))) throw new RangeError(`service.demand_Bps must be a finite number >= 0, got ${s.demand_Bps}`);
+  const nic = s.nic_Bps ?? pathBandwidth_Bps;
+  if (!(nic > 0 && Number.isFinite(nic))) throw new RangeError(`service.nic_Bps must be a finite number > 0, got ${s.nic_Bps}`);
+  const k = s.cpuCostPerMigrationByte ?? 0;
+  if (!(k >= 0 && Number.isFinite(k))) throw new RangeError(`service.cpuCostPerMigrationByte must be >= 0, got ${k}`);
+  const o = s.trackingOverhead ?? 0;
+  if (!(o >= 0 && o < 1)) throw new RangeError(`service.trackingOverhead must be in [0, 1), got ${o}`);
+  return nic;
+}
+
+/**
+ * The service's and the migration's rates while a transfer is on the wire (`migrationCap_Bps`
+ * > 0) or not (0). Both share the source NIC only while the VM runs at the source; the
+ * service is 0 while paused or redirecting, and at the destination it has a NIC to itself.
+ */
+export function serviceRates(
+  s: ServiceModel,
+  nic_Bps: number,
+  at: ServiceLocation,
+  guestSpeed: number,
+  migrationCap_Bps: number,
+): { service_Bps: number; migration_Bps: number } {
+  const speed = s.scalesWithGuestSpeed === false ? 1 : guestSpeed;
+  let demand = s.demand_Bps * speed;
+  if (at === 'source-tracking') demand *= 1 - (s.trackingOverhead ?? 0);
+  const serving = at === 'source' || at === 'source-tracking' || at === 'destination';
+  if (!serving) demand = 0;
+  if (migrationCap_Bps <= 0) return { service_Bps: Math.min(demand, nic_Bps), migration_Bps: 0 };
+  // At the destination the service leaves by another NIC; the migration still crosses the source's.
+  if (at === 'destination') return { service_Bps: Math.min(demand, nic_Bps), migration_Bps: Math.min(migrationCap_Bps, nic_Bps) };
+  if (demand <= 0) return { service_Bps: 0, migration_Bps: Math.min(migrationCap_Bps, nic_Bps) };
+  const [migration_Bps, share] = maxMinFairRates([nic_Bps], [
+    { route: [0], cap_Bps: migrationCap_Bps },
+    { route: [0], cap_Bps: demand },
+  ]) as unknown as [number, number];
+  const cpu = (s.cpuCostPerMigrationByte ?? 0) * migration_Bps;
+  return { service_Bps: Math.max(0, share - cpu), migration_Bps };
+}
+
+/** Collects timeline segments (merging neighbours with equal rates and phase) and the service bytes. */
+export function createServiceRecorder(record: boolean): {
+  add(t_s: number, duration_s: number, service_Bps: number, migration_Bps: number, phase: string): void;
+  readonly served_bytes: number;
+  readonly timeline: TimelineSegment[];
+} {
+  const timeline: TimelineSegment[] = [];
+  let served = 0;
+  return {
+    add(t, d, service, migration, phase) {
+      if (!(d > 0)) return;
+      served += service * d;
+      if (!record) return;
+      const last = timeline[timeline.length - 1];
+      if (last && last.service_Bps === service && last.migration_Bps === migration && last.phase === phase && Math.abs(last.t_s + last.duration_s - t) <= 1e-9 * Math.max(1, t)) {
+        timeline[timeline.length - 1] = { ...last, duration_s: t + d - last.t_s };
+      } else timeline.push({ t_s: t, duration_s: d, service_Bps: service, migration_Bps: migration, phase });
+    },
+    get served_bytes() {
+      return served;
+    },
+    timeline,
+  };
+}
