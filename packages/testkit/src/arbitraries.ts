@@ -1,6 +1,6 @@
 /** fast-check arbitraries for migration scenarios: small VMs, every workload, networks, costs, stop conditions. */
 import fc from 'fast-check';
-import type { StopSpec } from '@livemig/core';
+import type { PageCosts, StopSpec, VmSpec } from '@livemig/core';
 import type { Scenario } from './scenario.js';
 
 /** Page counts small enough for thousands of page-exact runs. */
@@ -23,6 +23,37 @@ export const workloadArb = (pages: number, linkPagesPerSecond: number): fc.Arbit
     fc.record({ use: fc.constant('sequential' as const), options: fc.record({ rate, workingSetFraction: ws }) }),
   );
 };
+
+/**
+ * Zipf and phased workloads (skewed and time-varying), for strategies whose behaviour depends
+ * on which pages are hot or on phase changes; add them to a scenario with
+ * `scenarioArb({ workloads: 'all' })`.
+ */
+export const richWorkloadArb = (pages: number, linkPagesPerSecond: number): fc.Arbitrary<Scenario['workload']> => {
+  const rate = fc.double({ min: 0, max: 2, noNaN: true }).map((f) => Math.round(f * linkPagesPerSecond * 100) / 100);
+  const ws = fc.double({ min: 0.05, max: 1, noNaN: true }).map((f) => Math.max(4 / pages, Math.round(f * 1000) / 1000));
+  const zipf = fc.record({ use: fc.constant('zipf' as const), options: fc.record({ rate, workingSetFraction: ws, exponent: fc.double({ min: 0.5, max: 1.5, noNaN: true }), shuffle: fc.boolean() }) });
+  const phase = fc.record({ duration: fc.double({ min: 0.05, max: 2, noNaN: true }).map((d) => `${Math.round(d * 1000) / 1000} s`), workload: fc.oneof(workloadArb(pages, linkPagesPerSecond), zipf) });
+  const phased = fc.record({ use: fc.constant('phased' as const), options: fc.record({ phases: fc.array(phase, { minLength: 1, maxLength: 4 }), after: fc.constantFrom('repeat', 'hold') }) });
+  return fc.oneof(zipf, phased);
+};
+
+/** A VM spec: memory a whole number of pages (up to `maxPages`), page size 4 KiB, 2 KiB or 64 KiB. */
+export const vmArb = (maxPages = 4096): fc.Arbitrary<VmSpec> =>
+  fc.record({ pages: pagesArb(maxPages), pageSize_bytes: fc.constantFrom(4096, 2048, 65536), vcpus: fc.integer({ min: 1, max: 8 }) }).map(({ pages, pageSize_bytes, vcpus }) => ({ id: 'vm', memory_bytes: pages * pageSize_bytes, pageSize_bytes, vcpus }));
+
+/** A link: bandwidth from 1 Mbit/s to 100 Gbit/s (log-uniform) and a latency from none to 10 ms. */
+export const networkArb: fc.Arbitrary<{ bandwidth_Bps: number; latency_s: number }> = fc.record({
+  bandwidth_Bps: fc.double({ min: Math.log(125e3), max: Math.log(12.5e9), noNaN: true }).map((x) => Math.round(Math.exp(x))),
+  latency_s: fc.oneof(fc.constant(0), fc.double({ min: 1e-6, max: 0.01, noNaN: true })),
+});
+
+/** Per-page wire costs: header, zero-page marker, zero-page elision. */
+export const pageCostsArb: fc.Arbitrary<Omit<PageCosts, 'pageSize_bytes'>> = fc.record({
+  header_bytes: fc.constantFrom(0, 8, 16),
+  zeroPage_bytes: fc.constantFrom(0, 9),
+  elideZeroPages: fc.boolean(),
+});
 
 /** Stop conditions of every family, alone and combined. */
 export const stopArb: fc.Arbitrary<StopSpec> = fc.oneof(
@@ -48,8 +79,8 @@ export const costsArb = fc.record(
   { requiredKeys: [] },
 );
 
-/** A whole scenario. */
-export const scenarioArb = (opts: { maxPages?: number; zeroPages?: boolean } = {}): fc.Arbitrary<Scenario> =>
+/** A whole scenario; `workloads: 'all'` adds zipf and phased workloads to idle, uniform, hot-cold and sequential. */
+export const scenarioArb = (opts: { maxPages?: number; zeroPages?: boolean; workloads?: 'basic' | 'all' } = {}): fc.Arbitrary<Scenario> =>
   fc
     .record({
       pages: pagesArb(opts.maxPages),
@@ -64,7 +95,7 @@ export const scenarioArb = (opts: { maxPages?: number; zeroPages?: boolean } = {
         pageSize_bytes: fc.constant(pageSize_bytes),
         bandwidth_Bps: fc.constant(linkPagesPerSecond * pageSize_bytes),
         latency_s: fc.constant(latency_s),
-        workload: workloadArb(pages, linkPagesPerSecond),
+        workload: opts.workloads === 'all' ? fc.oneof(workloadArb(pages, linkPagesPerSecond), richWorkloadArb(pages, linkPagesPerSecond)) : workloadArb(pages, linkPagesPerSecond),
         stop: stopArb,
         costs: costsArb,
         header_bytes: fc.constantFrom(0, 8),

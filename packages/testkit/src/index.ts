@@ -1,5 +1,6 @@
 /**
- * @livemig/testkit — arbitraries and invariant suites for copy strategies.
+ * @livemig/testkit — arbitraries and invariant suites for plugin authors: strategyConformance,
+ * stopConditionConformance and workloadConformance register a vitest suite in one line.
  * @example
  * ```ts
  * import { strategyConformance } from '@livemig/testkit';
@@ -11,3 +12,5 @@
 export * from './scenario.js';
 export * from './arbitraries.js';
 export * from './invariants.js';
+export * from './stop-condition.js';
+export * from './workload.js';
