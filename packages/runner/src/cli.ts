@@ -15,6 +15,7 @@ import { buildPlan, headerOf } from './plan.js';
 import { firstPartyPlugins } from './plugins.js';
 import { runnerVersion } from './output.js';
 import { parseShard, runExperiment, shardFromEnv } from './run.js';
+import { registerNew } from './scaffold/index.js';
 import { registerValidationCommands } from './validate-cli.js';
 
 const int = (name: string, min: number) => (v: string) => {
@@ -153,6 +154,8 @@ program
   });
 
 registerValidationCommands(program);
+
+registerNew(program);
 
 try {
   await program.parseAsync(process.argv);
