@@ -116,11 +116,14 @@ export async function writeReports(opts: WriteReportsOptions): Promise<void> {
 
   const plots: Array<[string, Parameters<typeof renderSvg>[0]]> = [];
   const has = (m: string) => opts.metricColumns.includes(m);
+  // The trade-off scatters compare migrations that happened: a configuration with cancelled or
+  // failed runs (downtime 0, bytes wasted) would sit at a misleading corner, as in pareto.csv.
+  const completed = summaries.filter((s) => s.nCompleted === s.n);
   if (has('downtime_s') && has('bytes_sent')) {
-    plots.push(['downtime-vs-bytes.svg', scatterSpec(summaries, 'bytes_sent', 'downtime_s', opts.labelColumns)]);
+    plots.push(['downtime-vs-bytes.svg', scatterSpec(completed, 'bytes_sent', 'downtime_s', opts.labelColumns)]);
   }
   if (has('downtime_s') && has('total_time_s')) {
-    plots.push(['downtime-vs-total-time.svg', scatterSpec(summaries, 'total_time_s', 'downtime_s', opts.labelColumns)]);
+    plots.push(['downtime-vs-total-time.svg', scatterSpec(completed, 'total_time_s', 'downtime_s', opts.labelColumns)]);
   }
   for (const param of opts.paramColumns) {
     for (const metric of LINE_PLOT_METRICS.filter(has)) {

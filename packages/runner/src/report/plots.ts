@@ -105,7 +105,7 @@ export function scatterSpec(
   const yTitle = columnTitle(yMetric);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${yTitle} vs ${xTitle} (configuration means)`,
+    title: `${yTitle} vs ${xTitle} (means of configurations whose runs all completed)`,
     width: WIDTH,
     height: HEIGHT,
     background: 'white',
