@@ -54,6 +54,15 @@ export const scenarioSchema = z
       })
       .prefault({}),
     destinationFree: schemas.bytes().optional().describe("free memory at the destination, e.g. '1 TiB'; default: unlimited"),
+    service: z
+      .strictObject({
+        demand: schemas.rate().describe("rate the VM's service sends at without a migration, e.g. '870 Mbit/s'"),
+        nic: schemas.rate({ positive: true }).optional().describe('capacity of the source NIC shared by the service and the migration; default: the network bandwidth'),
+        cpuCostPerMigrationByte: z.number().min(0).default(0).describe('service bytes/s lost per migration byte/s (CPU contention); default 0'),
+        trackingOverhead: schemas.fraction().default(0).describe('fraction of the service lost while dirty logging is on; default 0'),
+      })
+      .optional()
+      .describe("the VM's own traffic on the source NIC, shared max-min fairly with the migration; default: none"),
   })
   .describe('the VM, the network path, wire format and fixed costs');
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -89,6 +98,7 @@ export const experimentSchema = z.strictObject({
   strategy: componentSchema.describe('copy strategy, e.g. "precopy" or "stop-and-copy"'),
   stop: stopSchema.default('xen').describe('stop condition: a name, { use, options }, { any: [...] } or { all: [...] }'),
   sweep: sweepSchema.optional(),
+  timeline: z.boolean().default(false).describe('also write timeline.csv: service and migration rates over time for every run (needs scenario.service for the service column to mean anything)'),
 });
 export type ExperimentInput = z.input<typeof experimentSchema>;
 export type Experiment = z.output<typeof experimentSchema>;

@@ -16,7 +16,8 @@ import { writeReports } from './report/index.js';
 import { InputError } from './errors.js';
 import { buildPlan, headerOf, METRIC_COLUMNS, planHash, type Plan, type PlanRun } from './plan.js';
 import { csvText, readRunsCsv, runnerVersion, writeAtomic } from './output.js';
-import type { WorkerInit, WorkerTask } from './worker.js';
+import type { WorkerInit, WorkerResult, WorkerTask } from './worker.js';
+import { TIMELINE_COLUMNS } from './simulate.js';
 import { createProgress, type Progress } from './progress.js';
 
 /** A slice of the plan: runs whose plan index % count === index − 1. */
@@ -146,6 +147,8 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
 
   // Rows complete in any order; they are written in plan order.
   const done = new Map<number, string[]>();
+  // Timelines (experiment `timeline: true`): written to timeline.csv in plan order at the end.
+  const timelineOf = new Map<string, string[][]>();
   let next = 0;
   let lastSync = Date.now();
   const flush = (force: boolean): void => {
@@ -168,7 +171,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     filename: workerFile(),
     minThreads: Math.min(workers, Math.max(1, Math.ceil(todo.length / batch))),
     maxThreads: workers,
-    workerData: { refs: plan.refs, configs: plan.configs } satisfies WorkerInit,
+    workerData: { refs: plan.refs, configs: plan.configs, timeline: plan.experiment.timeline } satisfies WorkerInit,
   });
   let interrupted = false;
   let failure: Error | undefined;
@@ -187,9 +190,10 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       const slice = todo.slice(start, start + batch);
       submitted += slice.length;
       const task: WorkerTask = { runs: slice.map((r) => [r.index, r.configIndex, r.replication, r.seed] as const) };
-      const p: Promise<void> = (pool.run(task) as Promise<string[][]>).then(
-        (rows) => {
+      const p: Promise<void> = (pool.run(task) as Promise<WorkerResult>).then(
+        ({ rows, timelines }) => {
           rows.forEach((m, k) => done.set(start + k, rowOf(slice[k]!, m)));
+          timelines?.forEach((t, k) => timelineOf.set(slice[k]!.runId, t.map((row) => [slice[k]!.runId, ...row])));
           progress.tick(rows.length);
           flush(false);
         },
@@ -235,6 +239,9 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     for (const row of fresh.rows) if (!byId.has(row[0]!)) byId.set(row[0]!, row);
     writeAtomic(runsPath, csvText([header, ...selected.map((r) => byId.get(r.runId)!)]));
   }
+  if (plan.experiment.timeline)
+    // Runs kept by --resume from an interrupted run have no timeline rows (re-run without --resume for them).
+    writeAtomic(join(outDir, 'timeline.csv'), csvText([[...TIMELINE_COLUMNS], ...selected.flatMap((r) => timelineOf.get(r.runId) ?? [])]));
   if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
   writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('complete', new Date(), selected.length), null, 2) + '\n');
   return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: false };

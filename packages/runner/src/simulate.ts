@@ -10,6 +10,7 @@ import {
   type AnyPlugin,
   type CopyStrategy,
   type MigrationMetrics,
+  type MigrationResult,
   type StopCondition,
   type StopSpec,
   type Workload,
@@ -63,9 +64,19 @@ export function compileConfig(config: WorkerConfig, plugins: readonly AnyPlugin[
 
 /** Simulate one run and return its metrics. */
 export function runOnce(config: WorkerConfig, factory: Factory, seed: number, replication: number): MigrationMetrics {
+  return runWithTimeline(config, factory, seed, replication, false).metrics;
+}
+
+/** Simulate one run; with `timeline`, also return its timeline of service and migration rates. */
+export function runWithTimeline(config: WorkerConfig, factory: Factory, seed: number, replication: number, timeline: boolean): MigrationResult {
   const sc = config.scenario;
   const { workload, strategy, stop } = factory(seed, replication);
+  const sv = sc.service;
   return simulateMigration({
+    ...(sv
+      ? { service: { demand_Bps: sv.demand, ...(sv.nic === undefined ? {} : { nic_Bps: sv.nic }), cpuCostPerMigrationByte: sv.cpuCostPerMigrationByte, trackingOverhead: sv.trackingOverhead } }
+      : {}),
+    ...(timeline ? { timeline: true } : {}),
     vm: { id: 'vm', memory_bytes: sc.vm.memory, pageSize_bytes: sc.vm.pageSize, vcpus: sc.vm.vcpus },
     strategy,
     stop,
@@ -85,8 +96,15 @@ export function runOnce(config: WorkerConfig, factory: Factory, seed: number, re
     zeroFraction: sc.wire.zeroFraction,
     destinationFree_bytes: sc.destinationFree ?? Infinity,
     rng: runStream(seed, replication, 'memory'),
-  }).metrics;
+  });
 }
+
+/** The columns of timeline.csv. */
+export const TIMELINE_COLUMNS = ['run_id', 't_s', 'duration_s', 'service_Bps', 'migration_Bps', 'phase'] as const;
+
+/** The timeline.csv rows of one run. */
+export const timelineRows = (runId: string, timeline: MigrationResult['timeline']): string[][] =>
+  timeline.map((s) => [runId, cell(s.t_s), cell(s.duration_s), cell(s.service_Bps), cell(s.migration_Bps), s.phase]);
 
 /** The metric cells of a row, in {@link METRIC_COLUMNS} order. */
 export const metricCells = (m: MigrationMetrics): string[] => METRIC_COLUMNS.map((c) => cell(m[c]));
