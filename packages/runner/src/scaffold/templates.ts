@@ -152,7 +152,7 @@ export function pluginFiles(t: TemplateInput): Record<string, string> {
       '@livemig/testkit': t.range,
       'fast-check': '^4.0.0',
       tsup: '^8.5.0',
-      typescript: '>=5.8',
+      typescript: '~6.0.3',
       vitest: '^4.0.0',
     },
   };
@@ -161,9 +161,10 @@ export function pluginFiles(t: TemplateInput): Record<string, string> {
     'src/index.ts': SOURCE[t.kind](t),
     'src/index.test.ts': TEST[t.kind](t),
     'tsup.config.ts': `import { defineConfig } from 'tsup';\n\nexport default defineConfig({ entry: ['src/index.ts'], format: ['esm'], dts: true, sourcemap: true, clean: true, target: 'node20', platform: 'node' });\n`,
+    'vitest.config.ts': `import { defineConfig } from 'vitest/config';\n\nexport default defineConfig({ test: { include: ['src/**/*.test.ts'], testTimeout: 60_000 } });\n`,
     'tsconfig.json':
       JSON.stringify(
-        { compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, skipLibCheck: true, declaration: true, verbatimModuleSyntax: true, noEmit: true, lib: ['ES2023'] }, include: ['src'] },
+        { compilerOptions: { ignoreDeprecations: '6.0', target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, skipLibCheck: true, declaration: true, verbatimModuleSyntax: true, noEmit: true, lib: ['ES2023'] }, include: ['src'] },
         null,
         2,
       ) + '\n',
