@@ -1,8 +1,10 @@
-/** One vitest config; each package under packages/ is a project named after its package.json. */
+/** One vitest config; each package under packages/ and examples/ is a project named after its package.json. */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
-const packages = readdirSync('packages').filter((d) => existsSync(`packages/${d}/package.json`));
+const packages = ['packages', 'examples'].flatMap((top) =>
+  existsSync(top) ? readdirSync(top).map((d) => `${top}/${d}`).filter((d) => existsSync(`${d}/package.json`)) : [],
+);
 
 export default defineConfig({
   test: {
@@ -10,8 +12,8 @@ export default defineConfig({
       resolve: { conditions: ['@livemig/source'] },
       ssr: { resolve: { conditions: ['@livemig/source'] } },
       test: {
-        name: JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')).name as string,
-        root: `packages/${dir}`,
+        name: JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')).name as string,
+        root: dir,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         benchmark: { include: ['src/**/*.bench.ts', 'bench/**/*.bench.ts'] },
         testTimeout: 60_000,
