@@ -1,0 +1,136 @@
+/**
+ * Calibration from QMP query-migrate series: (a) series written from livemig's own QEMU-like
+ * pre-copy with known parameters, which the fit must recover; (b) the real QEMU 7.2 sample,
+ * whose final numbers the calibrated experiment predicts (errors measured and bounded here).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createRng, resolveOptions, simulateMigration, type RoundRecord } from '@livemig/core';
+import { stopCondition } from '@livemig/stop-conditions';
+import { precopy } from '@livemig/strategy-precopy';
+import { uniform } from '@livemig/workloads';
+import { buildPlan } from '../plan.js';
+import { compileConfig, loadPlugins, runOnce } from '../simulate.js';
+import { calibratedExperiment, calibrateQemu, parseQmpSeries, uniformCurve, type QmpSample } from './qemu.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PAGE = 4096;
+
+/** A QEMU-like migration simulated by livemig, written as query-migrate polls every 100 ms. */
+function syntheticSeries(p: { memory_bytes: number; W_pages: number; r_pages_per_s: number; rate_Bps: number; link_Bps: number; setup_s: number; zeroFraction: number }) {
+  const pageCount = p.memory_bytes / PAGE;
+  const workload = uniform.create(resolveOptions(uniform, { rate: `${p.r_pages_per_s} pages/s`, workingSet: `${p.W_pages * PAGE} B` }, 'w'), { pageCount, pageSize_bytes: PAGE, rng: createRng(1) });
+  const { metrics, trace } = simulateMigration({
+    vm: { id: 'vm', memory_bytes: p.memory_bytes, pageSize_bytes: PAGE, vcpus: 1 },
+    strategy: precopy.create(resolveOptions(precopy, { maxBandwidth: `${p.rate_Bps} B/s`, finalRateLimited: false }, 's'), {} as never),
+    stop: stopCondition('qemu'),
+    workload,
+    fidelity: 'fluid',
+    bandwidth_Bps: p.link_Bps,
+    latency_s: 0,
+    costs: { setup_s: p.setup_s },
+    pageCosts: { header_bytes: 8, zeroPage_bytes: 9, elideZeroPages: true },
+    zeroFraction: p.zeroFraction,
+    rng: createRng(2),
+    trace: true,
+  });
+  const rounds = trace.flatMap((e) => (e.type === 'round' ? [e.record as RoundRecord] : []));
+  // Syncs: one at the start of the first pass, one at the end of each pass. QEMU's rate: new
+  // dirty pages of the syncs since the last update ÷ the time since it, updated >= 1 s apart.
+  const syncs = [{ t: p.setup_s, rate: 0 }];
+  let lastUpdate = p.setup_s;
+  let pending = 0;
+  let rate = 0;
+  for (const r of rounds) {
+    const end = r.startedAt_s + r.duration_s;
+    pending += r.dirtyPages;
+    if (end - lastUpdate > 1) {
+      rate = pending / (end - lastUpdate);
+      pending = 0;
+      lastUpdate = end;
+    }
+    syncs.push({ t: end, rate });
+  }
+  const precopyEnd = rounds.at(-1)!.startedAt_s + rounds.at(-1)!.duration_s;
+  const lines: QmpSample[] = [];
+  const total = metrics.total_time_s;
+  for (let t = 0.1; t < total; t += 0.1) {
+    if (t < p.setup_s || t >= precopyEnd) {
+      if (t < p.setup_s) lines.push({ t, reply: { status: 'setup' } });
+      continue;
+    }
+    const done = rounds.filter((r) => r.startedAt_s + r.duration_s <= t);
+    const cur = rounds.find((r) => r.startedAt_s <= t && t < r.startedAt_s + r.duration_s);
+    const transferred = done.reduce((s, r) => s + r.bytesSent, 0) + (cur ? (cur.bytesSent * (t - cur.startedAt_s)) / cur.duration_s : 0);
+    const seen = syncs.filter((s) => s.t <= t);
+    lines.push({
+      t,
+      reply: {
+        status: 'active',
+        'setup-time': p.setup_s * 1000,
+        'expected-downtime': 300,
+        ram: { transferred, remaining: 0, total: p.memory_bytes, duplicate: 0, normal: 0, 'normal-bytes': 0, 'dirty-sync-count': seen.length, 'dirty-pages-rate': seen.at(-1)!.rate, mbps: (p.rate_Bps * 8) / 1e6 },
+      },
+    });
+  }
+  const zeroPages = metrics.zero_pages_sent;
+  const normal = metrics.pages_sent - zeroPages;
+  const downtimeBytes = metrics.bytes_sent - rounds.reduce((s, r) => s + r.bytesSent, 0);
+  lines.push({
+    t: total,
+    reply: {
+      status: 'completed',
+      'total-time': total * 1000,
+      'setup-time': p.setup_s * 1000,
+      downtime: metrics.downtime_s * 1000,
+      ram: { transferred: metrics.bytes_sent, remaining: 0, total: p.memory_bytes, duplicate: zeroPages, normal, 'normal-bytes': normal * PAGE, 'dirty-sync-count': syncs.length + 1, 'dirty-pages-rate': 0, mbps: 0, 'downtime-bytes': downtimeBytes },
+    },
+  });
+  return { lines, metrics, rounds: rounds.length };
+}
+
+async function simulateExperiment(doc: Record<string, unknown>) {
+  const f = join(mkdtempSync(join(tmpdir(), 'livemig-cal-')), 'e.json');
+  writeFileSync(f, JSON.stringify(doc));
+  const plan = await buildPlan(f);
+  const c = plan.configs[0]!;
+  return runOnce(c, compileConfig(c, await loadPlugins(plan.refs)), plan.runs[0]!.seed, 0);
+}
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+describe('calibrate qemu: series written by livemig (known parameters)', () => {
+  const cases = [
+    { memory_bytes: 256 * 2 ** 20, W_pages: 32768, r_pages_per_s: 14000, rate_Bps: 64 * 2 ** 20, link_Bps: 1e9, setup_s: 0.15, zeroFraction: 0.25 },
+    { memory_bytes: 1024 * 2 ** 20, W_pages: 65536, r_pages_per_s: 28000, rate_Bps: 128 * 2 ** 20, link_Bps: 1.25e9, setup_s: 0.3, zeroFraction: 0.1 },
+  ];
+  for (const p of cases) {
+    it(`recovers W = ${p.W_pages} pages, r = ${p.r_pages_per_s} pages/s, rate and setup; the calibrated experiment reproduces the migration`, async () => {
+      const { lines, metrics } = syntheticSeries(p);
+      const c = calibrateQemu(parseQmpSeries(lines.map((l) => JSON.stringify(l)).join('\n')));
+      expect(c.setup_s).toBe(p.setup_s);
+      expect(c.memory_bytes).toBe(p.memory_bytes);
+      // Sync times are known to the 100 ms poll interval only, and a short migration has few rate
+      // periods: W and r within 15 % (measured: see the README).
+      expect(rel(c.workingSet_pages, p.W_pages), `W ${c.workingSet_pages}`).toBeLessThan(0.15);
+      expect(rel(c.dirtyRate_pages_per_s, p.r_pages_per_s), `r ${c.dirtyRate_pages_per_s}`).toBeLessThan(0.15);
+      // The slope of transferred over time is the rate of the rounds (the polls are of the linear interpolation).
+      expect(rel(c.migrationRate_Bps, p.rate_Bps)).toBeLessThan(0.01);
+      expect(rel(c.linkBandwidth_Bps, p.link_Bps)).toBeLessThan(1e-9);
+      expect(c.headerBytes).toBe(8);
+      expect(rel(c.zeroFraction, p.zeroFraction)).toBeLessThan(1e-6);
+      const m = await simulateExperiment(calibratedExperiment(c));
+      expect(rel(m.total_time_s, metrics.total_time_s), `total ${m.total_time_s} vs ${metrics.total_time_s}`).toBeLessThan(0.05);
+      expect(rel(m.bytes_sent, metrics.bytes_sent), `bytes ${m.bytes_sent} vs ${metrics.bytes_sent}`).toBeLessThan(0.05);
+      expect(rel(m.downtime_s, metrics.downtime_s), `downtime ${m.downtime_s} vs ${metrics.downtime_s}`).toBeLessThan(0.05);
+    });
+  }
+
+  it('the uniform curve: D(0) = 0, D(∞) = W, slope r at 0', () => {
+    expect(uniformCurve(1000, 50, 0)).toBe(0);
+    expect(uniformCurve(1000, 50, 1e6)).toBeCloseTo(1000, 9);
+    expect(uniformCurve(1000, 50, 1e-6) / 1e-6).toBeCloseTo(50, 3);
+  });
+});

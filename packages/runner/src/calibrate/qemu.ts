@@ -1,0 +1,283 @@
+/**
+ * Calibration from a real QEMU migration: read the `query-migrate` replies recorded over QMP
+ * (one JSON line `{"t": seconds, "reply": MigrationInfo}` per poll), fit livemig's model to them
+ * and write an experiment file that reproduces the migration — and answers "what if" questions
+ * by changing one field (bandwidth, downtime limit, strategy).
+ *
+ * What is fitted and from which fields:
+ * - memory = `ram.total`; page size = `ram.page-size` (QEMU ≥ 8.x) or 4 KiB;
+ * - setup = `setup-time`; downtime limit = the first `expected-downtime` (QEMU starts it at the
+ *   limit) unless given;
+ * - migration rate (`max-bandwidth` as it acts) = the slope of `ram.transferred` over `t`
+ *   (least squares over the active polls): the rate the rounds achieve, sync pauses included;
+ * - link speed of the final copy (not rate-limited in QEMU) = `downtime-bytes` / `downtime` of
+ *   the final reply, unless given (then the downtime is a consistency check, not a prediction);
+ * - zero pages: fraction = `duplicate` / pages; headers = (`transferred` − `normal-bytes` −
+ *   9 × `duplicate`) / `normal`, rounded (QEMU: 8 B per page, 9 B per zero page);
+ * - dirty pages: the uniform curve D(τ) = W·(1 − e^(−r·τ/W)) fitted (Levenberg–Marquardt) to
+ *   QEMU's `dirty-pages-rate`: QEMU updates it at a bitmap sync at least 1 s after the previous
+ *   update, as the new dirty pages found by the syncs of that period ÷ its length; the model
+ *   of a period is the sum of D over the intervals between its syncs (sync times = the polls
+ *   where `dirty-sync-count` rose, to the poll interval). The period of the first pass is left
+ *   out: pages written before the first pass reached them are not counted by QEMU.
+ *   `query-dirty-rate` (`--dirty-rate`) adds the point (calc-time, dirty-rate × calc-time).
+ */
+import { readFileSync } from 'node:fs';
+import { levenbergMarquardt } from 'ml-levenberg-marquardt';
+import { linearRegression, linearRegressionLine, rSquared } from 'simple-statistics';
+import { z } from '@livemig/core';
+import { InputError } from '../errors.js';
+
+const num = z.number();
+const ramSchema = z
+  .object({
+    transferred: num,
+    remaining: num,
+    total: num,
+    duplicate: num.default(0),
+    normal: num.default(0),
+    'normal-bytes': num.default(0),
+    'dirty-sync-count': num.default(0),
+    'dirty-pages-rate': num.default(0),
+    mbps: num.default(0),
+    'page-size': num.optional(),
+    'precopy-bytes': num.optional(),
+    'downtime-bytes': num.optional(),
+  })
+  .loose();
+/** The part of QMP's MigrationInfo that calibration reads. */
+export const migrationInfoSchema = z
+  .object({
+    status: z.string(),
+    'total-time': num.optional(),
+    'setup-time': num.optional(),
+    downtime: num.optional(),
+    'expected-downtime': num.optional(),
+    ram: ramSchema.optional(),
+  })
+  .loose();
+export type MigrationInfo = z.output<typeof migrationInfoSchema>;
+export interface QmpSample {
+  readonly t: number;
+  readonly reply: MigrationInfo;
+}
+const lineSchema = z.object({ t: num, reply: migrationInfoSchema }).loose();
+
+/** Parse a recorded series (JSON lines); errors name the line. */
+export function parseQmpSeries(text: string, file = '<series>'): QmpSample[] {
+  const out: QmpSample[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      throw new InputError(`line ${i + 1}: not JSON (expected {"t": seconds, "reply": <query-migrate reply>})`, file);
+    }
+    const r = lineSchema.safeParse(doc);
+    if (!r.success) throw new InputError(`line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ')}`, file);
+    out.push({ t: r.data.t, reply: r.data.reply });
+  });
+  if (!out.some((s) => s.reply.ram)) throw new InputError('no reply with RAM statistics (status active or completed)', file);
+  return out;
+}
+
+/** A `query-dirty-rate` reply (bare or as `{"return": …}`): dirty-rate in MiB/s over calc-time seconds. */
+export function parseDirtyRate(text: string, file = '<dirty-rate>'): { rate_MiBps: number; calcTime_s: number } {
+  const doc = JSON.parse(text) as Record<string, unknown>;
+  const r = z
+    .object({ 'dirty-rate': num, 'calc-time': num, status: z.string().optional() })
+    .loose()
+    .safeParse('return' in doc ? doc.return : doc);
+  if (!r.success) throw new InputError('expected a query-dirty-rate reply with "dirty-rate" (MiB/s) and "calc-time" (s)', file);
+  return { rate_MiBps: r.data['dirty-rate'], calcTime_s: r.data['calc-time'] };
+}
+
+/** Expected distinct pages of the uniform model after τ seconds. */
+export const uniformCurve = (W: number, r: number, tau: number): number => W * -Math.expm1((-r * tau) / W);
+
+/** One observation of the dirty curve: the new dirty pages found over intervals τ_i. */
+export interface DirtyPoint {
+  readonly intervals_s: readonly number[];
+  readonly pages: number;
+}
+
+/** The observations in a series (see the module comment). */
+export function dirtyPoints(samples: readonly QmpSample[], setup_s: number): DirtyPoint[] {
+  const syncs: number[] = [setup_s]; // sync 1 starts the first pass
+  let prevCount = 1;
+  let prevT = setup_s;
+  let lastRate = 0;
+  let lastUpdateSync = 0; // index in syncs of the last rate update
+  const points: DirtyPoint[] = [];
+  for (const s of samples) {
+    const ram = s.reply.ram;
+    if (!ram || s.reply.status !== 'active') {
+      prevT = s.t;
+      continue;
+    }
+    const count = ram['dirty-sync-count'];
+    if (count > prevCount) {
+      // Syncs prevCount+1 … count happened in (prevT, t]: spread them evenly over the interval.
+      const k = count - prevCount;
+      for (let j = 1; j <= k; j++) syncs.push(prevT + ((s.t - prevT) * j) / (k + 1));
+      prevCount = count;
+    }
+    // A new rate belongs to the latest sync (QEMU may show it one poll after the sync count).
+    const rate = ram['dirty-pages-rate'];
+    const to = syncs.length - 1;
+    if (rate !== lastRate && rate > 0 && to > lastUpdateSync) {
+      const from = lastUpdateSync;
+      const intervals = syncs.slice(from + 1, to + 1).map((x, i) => x - syncs[from + i]!);
+      if (from > 0) points.push({ intervals_s: intervals, pages: rate * (syncs[to]! - syncs[from]!) });
+      lastRate = rate;
+      lastUpdateSync = to;
+    }
+    prevT = s.t;
+  }
+  return points;
+}
+
+/** Fit W (pages) and r (pages/s) of the uniform curve to the observations. */
+export function fitUniform(points: readonly DirtyPoint[], maxPages: number): { workingSet_pages: number; rate_pages_per_s: number; rmsRelError: number } {
+  if (points.length < 2) throw new InputError(`the series has ${points.length} usable dirty-rate period(s) after the first pass; at least 2 are needed to fit a working set and a rate (record a longer migration, or add --dirty-rate)`);
+  const maxPages_ = Math.max(...points.map((p) => p.pages));
+  const maxRate = Math.max(...points.map((p) => p.pages / p.intervals_s.reduce((a, b) => a + b, 0)));
+  const W0 = Math.min(maxPages, 2 * maxPages_);
+  const r0 = 1.5 * maxRate;
+  // Parameters scaled to about 1; the residuals relative (each point weighs the same).
+  const model = ([w, r]: number[]) => (i: number) => {
+    const p = points[i]!;
+    return p.intervals_s.reduce((sum, tau) => sum + uniformCurve(w! * W0, r! * r0, tau), 0) / p.pages;
+  };
+  const fit = levenbergMarquardt(
+    { x: points.map((_, i) => i), y: points.map(() => 1) },
+    model,
+    { initialValues: [1, 1], minValues: [1e-3, 1e-3], maxValues: [maxPages / W0, 1e3], maxIterations: 500, gradientDifference: 1e-6, centralDifference: true, errorTolerance: 1e-12, damping: 1e-2 },
+  );
+  const [w, r] = fit.parameterValues as [number, number];
+  return { workingSet_pages: w * W0, rate_pages_per_s: r * r0, rmsRelError: Math.sqrt(fit.parameterError / points.length) };
+}
+
+export interface CalibrateOptions {
+  /** Link speed of the final copy in bytes/s (default: downtime-bytes ÷ downtime). */
+  linkBandwidth_Bps?: number;
+  /** QEMU downtime-limit in seconds (default: the first expected-downtime). */
+  downtimeLimit_s?: number;
+  /** A `query-dirty-rate` measurement. */
+  dirtyRate?: { rate_MiBps: number; calcTime_s: number };
+  /** Experiment name. */
+  name?: string;
+}
+
+export interface Calibration {
+  readonly memory_bytes: number;
+  readonly pageSize_bytes: number;
+  readonly setup_s: number;
+  readonly migrationRate_Bps: number;
+  readonly migrationRate_r2: number;
+  readonly mbpsMedian_Bps: number;
+  readonly linkBandwidth_Bps: number;
+  readonly linkBandwidthFrom: 'option' | 'downtime-bytes / downtime';
+  readonly downtimeLimit_s: number;
+  readonly zeroFraction: number;
+  readonly headerBytes: number;
+  readonly workingSet_pages: number;
+  readonly dirtyRate_pages_per_s: number;
+  readonly dirtyFitRmsRelError: number;
+  readonly dirtyPoints: readonly DirtyPoint[];
+  /** What QEMU reported at the end, when the series has the final reply. */
+  readonly observed?: { total_time_s: number; downtime_s: number; bytes_sent: number; syncs: number; normal_pages: number; zero_pages: number };
+}
+
+/** Fit the model to a series. */
+export function calibrateQemu(samples: readonly QmpSample[], opts: CalibrateOptions = {}): Calibration {
+  const withRam = samples.filter((s) => s.reply.ram);
+  const last = withRam.at(-1)!;
+  const ram = last.reply.ram!;
+  const pageSize = ram['page-size'] ?? 4096;
+  const setup_s = (samples.find((s) => s.reply['setup-time'] !== undefined)?.reply['setup-time'] ?? 0) / 1000;
+  const active = withRam.filter((s) => s.reply.status === 'active');
+  if (active.length < 3) throw new InputError(`the series has ${active.length} active poll(s); at least 3 are needed`);
+  const pts = active.map((s) => [s.t, s.reply.ram!.transferred] as [number, number]);
+  const reg = linearRegression(pts);
+  const migrationRate_r2 = rSquared(pts, linearRegressionLine(reg));
+  const mbps = active.map((s) => s.reply.ram!.mbps).filter((x) => x > 0).sort((a, b) => a - b);
+  const final = last.reply.status === 'completed' ? last.reply : undefined;
+  let linkBandwidth_Bps = opts.linkBandwidth_Bps;
+  const from = linkBandwidth_Bps ? 'option' : 'downtime-bytes / downtime';
+  if (!linkBandwidth_Bps) {
+    const db = final?.ram?.['downtime-bytes'];
+    const dt = final?.downtime;
+    if (!db || !dt) throw new InputError('no final reply with downtime-bytes and downtime: give the link speed with --link-bandwidth');
+    linkBandwidth_Bps = db / (dt / 1000);
+  }
+  const firstExpected = active.find((s) => s.reply['expected-downtime'] !== undefined)?.reply['expected-downtime'];
+  const downtimeLimit_s = opts.downtimeLimit_s ?? (firstExpected !== undefined ? firstExpected / 1000 : 0.3);
+  const pages = ram.total / pageSize;
+  const zeroFraction = Math.min(1, ram.duplicate / pages);
+  const headerBytes = ram.normal > 0 ? Math.max(0, Math.round((ram.transferred - ram['normal-bytes'] - 9 * ram.duplicate) / ram.normal)) : 8;
+  const points = dirtyPoints(samples, setup_s);
+  if (opts.dirtyRate) points.push({ intervals_s: [opts.dirtyRate.calcTime_s], pages: (opts.dirtyRate.rate_MiBps * 2 ** 20 * opts.dirtyRate.calcTime_s) / pageSize });
+  const fit = fitUniform(points, pages);
+  return {
+    memory_bytes: ram.total,
+    pageSize_bytes: pageSize,
+    setup_s,
+    migrationRate_Bps: reg.m,
+    migrationRate_r2,
+    mbpsMedian_Bps: mbps.length ? (mbps[Math.floor((mbps.length - 1) / 2)]! * 1e6) / 8 : NaN,
+    linkBandwidth_Bps,
+    linkBandwidthFrom: from,
+    downtimeLimit_s,
+    zeroFraction,
+    headerBytes,
+    workingSet_pages: fit.workingSet_pages,
+    dirtyRate_pages_per_s: fit.rate_pages_per_s,
+    dirtyFitRmsRelError: fit.rmsRelError,
+    dirtyPoints: points,
+    ...(final && final.ram
+      ? {
+          observed: {
+            total_time_s: (final['total-time'] ?? NaN) / 1000,
+            downtime_s: (final.downtime ?? NaN) / 1000,
+            bytes_sent: final.ram.transferred,
+            syncs: final.ram['dirty-sync-count'],
+            normal_pages: final.ram.normal,
+            zero_pages: final.ram.duplicate,
+          },
+        }
+      : {}),
+  };
+}
+
+const round = (x: number, digits = 6): number => Number(x.toPrecision(digits));
+
+/** The experiment file that reproduces a calibrated migration. */
+export function calibratedExperiment(c: Calibration, name = 'qemu-calibrated'): Record<string, unknown> {
+  return {
+    name,
+    seed: 1,
+    fidelity: 'fluid',
+    scenario: {
+      vm: { memory: `${c.memory_bytes} B`, pageSize: `${c.pageSize_bytes} B` },
+      network: { bandwidth: `${round(c.linkBandwidth_Bps)} B/s`, latency: '0 s' },
+      wire: { headerBytes: c.headerBytes, zeroPageBytes: 9, elideZeroPages: true, zeroFraction: round(c.zeroFraction) },
+      costs: { setup: `${c.setup_s} s` },
+    },
+    workload: { use: 'uniform', options: { rate: `${round(c.dirtyRate_pages_per_s)} pages/s`, workingSet: `${Math.round(c.workingSet_pages) * c.pageSize_bytes} B` } },
+    strategy: { use: 'precopy', options: { maxBandwidth: `${round(c.migrationRate_Bps)} B/s`, finalRateLimited: false, onNonConvergence: 'cancel' } },
+    stop: { any: [{ use: 'downtime-limit', options: { limit: `${c.downtimeLimit_s} s` } }, { use: 'time-limit', options: { limit: '1 h' } }] },
+  };
+}
+
+/** Read a series file and calibrate. */
+export function calibrateQemuFile(file: string, opts: CalibrateOptions = {}): Calibration {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError('cannot read the file', file);
+  }
+  return calibrateQemu(parseQmpSeries(text, file), opts);
+}
