@@ -29,6 +29,35 @@ describe('energy and SLA accounting', () => {
   });
 });
 
+describe('CloudSim quirks (cloudsimCompat)', () => {
+  it('a VM ends at the first decision where its demand is exactly 0; with decisions at 300k + 0.1 s that takes two zero samples in a row', () => {
+    const trace = (u: number[]): Float64Array => Float64Array.from(u);
+    const vms: ClusterVm[] = [
+      { id: 'two-zeros', mips: 1000, vcpus: 1, memory_bytes: 613 * CLOUDSIM_MB, utilisation: trace([0.5, 0.5, 0, 0, 0.5, 0.5]) },
+      { id: 'one-zero', mips: 1000, vcpus: 1, memory_bytes: 613 * CLOUDSIM_MB, utilisation: trace([0.5, 0, 0.5, 0.5, 0.5, 0.5]) },
+    ];
+    const shifted = simulateCluster({ hosts: g5(2), vms, trigger: noop, placement: [0, 1], decisionOffset_s: 0.1, endVmsAtZeroDemand: true });
+    // at 600.1 s: u = 0 + (0 − 0) · 0.1/300 = 0 → ends; at 300.1 s the one-zero VM asks 0.5 · 0.1/300 > 0
+    expect(shifted.metrics.vmsEnded).toBe(1);
+    expect(shifted.placement).toEqual([-1, 1]);
+    const exact = simulateCluster({ hosts: g5(2), vms, trigger: noop, placement: [0, 1], endVmsAtZeroDemand: true });
+    // at exactly 300 s the one-zero VM asks 0 and ends as well
+    expect(exact.metrics.vmsEnded).toBe(2);
+    expect(exact.placement).toEqual([-1, -1]);
+  });
+  it("initial placement 'cloudsim' sees every host at 0 %: first fit within the cheapest host type", () => {
+    // hosts: G4, G5, G4, G5. 2500-MIPS VMs fit no G4 core (1860 MIPS). From idle, a 500-MIPS VM
+    // raises a G5 by 3.10 W (93.7 → 96.80) and a G4 by 4.50 W (86 → 90.50), so G5 wins too.
+    const vms = [vm(2500, 870, 0.1), vm(2500, 870, 0.1), vm(2500, 870, 0.1), vm(500, 613, 0.1)];
+    const cs = simulateCluster({ hosts: cloudsimHosts(4), vms, trigger: noop, placement: 'cloudsim', duration_s: 300 });
+    // host 1 takes two (5000 ≤ 5320 MIPS), the third opens host 3, the 500 joins it (host 1 has 320 MIPS left)
+    expect(cs.placement).toEqual([1, 1, 3, 3]);
+    // 'pabfd' counts what it placed: the second VM prefers the empty G5 (20.5 W) to host 1 (40.1 W)
+    const pabfd = simulateCluster({ hosts: cloudsimHosts(4), vms, trigger: noop, placement: 'pabfd', duration_s: 300 });
+    expect(pabfd.placement.slice(0, 2)).toEqual([1, 3]);
+  });
+});
+
 describe('CloudSim migration costs', () => {
   it('moves 1740 MB in 1740 / 62.5 = 27.84 s and loses 10 % of the demand meanwhile', () => {
     let asked = false;
@@ -64,7 +93,7 @@ describe('policies in the loop', () => {
     expect(r.placement).toEqual([1, 1, 1]);
     expect(r.metrics.migrations).toBe(2);
   });
-  it('keeps every VM on exactly one live host, whatever the traces (property)', () => {
+  it('keeps every VM on exactly one host unless it ended, whatever the traces (property)', () => {
     fc.assert(
       fc.property(
         fc.array(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 8, maxLength: 8 }), { minLength: 2, maxLength: 8 }),
@@ -74,7 +103,9 @@ describe('policies in the loop', () => {
           const trigger = which === 'thr' ? thrPolicy(cloudsimTriggerOptions) : lr.create(resolveOptions(lr, { ...cloudsimTriggerOptions, minHistory: 3, window: 3 }, 't'), ctx);
           const hosts = cloudsimHosts(6);
           const r = simulateCluster({ hosts, vms, trigger, ...cloudsimCompat });
-          expect(r.placement.every((h) => h >= 0 && h < hosts.length)).toBe(true);
+          // every VM is on a host, or has ended at zero demand (cloudsimCompat) and is on none
+          expect(r.placement.every((h) => h >= -1 && h < hosts.length)).toBe(true);
+          expect(r.placement.filter((h) => h === -1).length).toBe(r.metrics.vmsEnded);
           // energy is at most every host at full power (135 W) for the whole run
           expect(r.metrics.energy_kWh).toBeLessThanOrEqual((hosts.length * 135 * 8 * 300) / 3.6e6 + 1e-9);
           expect(r.metrics.slatah).toBeGreaterThanOrEqual(0);

@@ -94,9 +94,24 @@ export interface ClusterSimOptions {
   readonly hosts: readonly ClusterHost[];
   readonly vms: readonly ClusterVm[];
   readonly trigger: TriggerPolicy;
-  /** Initial host of each VM, or 'pabfd' (CloudSim's initial placement at full VM capacity). Default 'pabfd'. */
-  readonly placement?: readonly number[] | 'pabfd';
+  /**
+   * Initial host of each VM, or 'pabfd' (power-aware best fit at full VM capacity: the host whose
+   * power rises least with the VMs placed so far), or 'cloudsim' (CloudSim 4.0's initial PABFD, which
+   * takes every host's measured load as 0 when the VMs are created: each VM goes to the first host,
+   * of the type whose power rises least from idle, where its full MIPS and memory fit). Default 'pabfd'.
+   */
+  readonly placement?: readonly number[] | 'pabfd' | 'cloudsim';
   readonly interval_s?: number;
+  /** Decisions at k × interval + this (k ≥ 1); CloudSim: 0.1 s, so demand there is interpolated. Default 0. */
+  readonly decisionOffset_s?: number;
+  /** Record a history sample at t = 0 (CloudSim records the first at the first decision). Default true. */
+  readonly historyAtStart?: boolean;
+  /**
+   * A VM whose demand is exactly 0 at a decision (or when its migration ends) has finished and
+   * leaves the cluster for good (CloudSim's `getCompletedVms`: with decisions at 300k + 0.1 s, a
+   * PlanetLab VM ends at the first interval whose two samples are both 0). Default false.
+   */
+  readonly endVmsAtZeroDemand?: boolean;
   /** Default: the longest trace × interval. */
   readonly duration_s?: number;
   readonly migration?: MigrationCostModel;
@@ -158,12 +173,14 @@ export interface ClusterMetrics {
   activeHosts_mean: number;
   /** Requests the simulation ignored (VM already migrating, target failed or the VM's own host). */
   requestsIgnored: number;
+  /** VMs that ended at zero demand (`endVmsAtZeroDemand`). */
+  vmsEnded: number;
 }
 
 export interface ClusterResult {
   readonly metrics: ClusterMetrics;
   readonly migrations: readonly MigrationRecord[];
-  /** Final host of each VM (−1: down). */
+  /** Final host of each VM (−1: down, or ended with `endVmsAtZeroDemand`). */
   readonly placement: readonly number[];
 }
 
@@ -250,7 +267,12 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     decisions: 0,
     activeHosts_mean: 0,
     requestsIgnored: 0,
+    vmsEnded: 0,
   };
+  const offset = o.decisionOffset_s ?? 0;
+  if (!(offset >= 0 && offset < interval)) throw new RangeError(`simulateCluster: decisionOffset_s must be in [0, interval_s), got ${offset}`);
+  /** Time each VM ended (endVmsAtZeroDemand), NaN while it runs. */
+  const endedAt = new Float64Array(V).fill(NaN);
 
   const sample = (v: number, k: number): number => {
     const u = o.vms[v]!.utilisation;
@@ -310,7 +332,8 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   };
 
   // --- initial placement
-  if (o.placement === undefined || o.placement === 'pabfd') {
+  if (o.placement === undefined || o.placement === 'pabfd' || o.placement === 'cloudsim') {
+    const measuredZero = o.placement === 'cloudsim';
     const full = new Float64Array(H);
     const mem = new Float64Array(H);
     for (let v = 0; v < V; v++) {
@@ -321,7 +344,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
         const host = o.hosts[h]!;
         const cap = host.mipsPerCore * host.cores;
         if (vm.mips / vm.vcpus > host.mipsPerCore || full[h]! + vm.mips > cap || mem[h]! + vm.memory_bytes > host.memory_bytes) continue;
-        const diff = host.power.power_W((full[h]! + vm.mips) / cap) - host.power.power_W(0);
+        const diff = host.power.power_W(((measuredZero ? 0 : full[h]!) + vm.mips) / cap) - host.power.power_W(0);
         if (diff < min) {
           min = diff;
           best = h;
@@ -390,6 +413,19 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     return uniform.create(resolveOptions(uniform, { rate, workingSetFraction: wsf }, 'migration.workload'), ctx);
   };
 
+  /** With `endVmsAtZeroDemand`: VM v, running and not migrating, ends if its demand is 0 now. */
+  const endIfIdle = (v: number): void => {
+    const h = vmHost[v]!;
+    if (!o.endVmsAtZeroDemand || h < 0 || running[v] || !Number.isNaN(downSince[v]!) || demandAt(v, kernel.now) !== 0) return;
+    touch(h);
+    const list = hostVms[h]!;
+    list.splice(list.indexOf(v), 1);
+    vmHost[v] = -1;
+    endedAt[v] = kernel.now;
+    m.vmsEnded++;
+    mark(h);
+  };
+
   // --- migrations
   const finishMigration = (r: Running, status: MigrationStatus, mm: Pick<MigrationMetrics, 'converged' | 'downtime_s' | 'bytes_sent' | 'app_degradation_s'>): void => {
     if (r.dead) return;
@@ -414,6 +450,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     else if (status === 'cancelled') m.migrations_cancelled++;
     else m.migrations_failed++;
     if (!mm.converged && costModel.mode === 'strategy') m.migrations_nonConverged++;
+    endIfIdle(r.v);
     m.downtime_total_s += mm.downtime_s;
     m.downtime_max_s = Math.max(m.downtime_max_s, mm.downtime_s);
     m.migration_bytes += mm.bytes_sent;
@@ -605,10 +642,11 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   }
 
   // --- decisions
-  const recordHistory = (k: number): void => {
+  const recordHistory = (): void => {
+    const now = kernel.now;
     for (let v = 0; v < V; v++) {
       if (vmHost[v]! < 0) continue;
-      const u = sample(v, k);
+      const u = utilAt(v, now);
       if (o.historySkipsZeros && u === 0) continue;
       const hs = vmHist[v]!;
       hs.push(u * o.vms[v]!.mips);
@@ -620,8 +658,14 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       if (hs.length > HISTORY_LENGTH) hs.shift();
     }
   };
-  const accountRequested = (k: number): void => {
-    for (let v = 0; v < V; v++) requested_MIs[v]! += ((sample(v, k) + sample(v, k + 1)) / 2) * o.vms[v]!.mips * interval;
+  /** ∫₀ᵗ demand of VM v (MI): trapezoids between samples, the last sample held. */
+  const demandIntegral_MI = (v: number, t: number): number => {
+    const n = Math.floor(t / interval + 1e-9);
+    let s = 0;
+    for (let j = 0; j < n; j++) s += (sample(v, j) + sample(v, j + 1)) / 2;
+    const f = t / interval - n;
+    if (f > 1e-9) s += ((sample(v, n) + utilAt(v, t)) / 2) * f;
+    return s * interval * o.vms[v]!.mips;
   };
 
   const buildView = (): SimClusterView => {
@@ -657,10 +701,11 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   };
 
   let activeSum = 0;
-  const decide = (k: number): void => {
+  const decide = (): void => {
     for (let h = 0; h < H; h++) touch(h);
     for (let h = 0; h < H; h++) mark(h);
-    recordHistory(k);
+    if (o.endVmsAtZeroDemand) for (let v = 0; v < V; v++) endIfIdle(v);
+    recordHistory();
     m.decisions++;
     for (let h = 0; h < H; h++) activeSum += lastOn[h]!;
     const requests = o.trigger.decide(buildView());
@@ -694,15 +739,13 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
 
   const K = Math.ceil(duration / interval - 1e-9);
   for (let h = 0; h < H; h++) mark(h);
-  recordHistory(0);
-  for (let k = 0; k < K; k++) {
-    accountRequested(k);
-    if (k > 0) kernel.at(k * interval, () => decide(k));
-  }
+  if (o.historyAtStart ?? true) recordHistory();
+  for (let k = 1; k < K; k++) if (k * interval + offset < duration) kernel.at(k * interval + offset, () => decide());
   kernel.run(duration);
   for (let h = 0; h < H; h++) touch(h);
   for (const r of running) if (r && !r.dead) m.migrations_cancelled += 0; // still running at the end: counted in migrations only
   for (let v = 0; v < V; v++) if (!Number.isNaN(downSince[v]!)) m.vmHoursLost += (duration - downSince[v]!) / 3600;
+  for (let v = 0; v < V; v++) requested_MIs[v] = demandIntegral_MI(v, Number.isNaN(endedAt[v]!) ? K * interval : endedAt[v]!);
 
   // --- metrics
   m.energy_kWh = energy_J / J_PER_KWH;
