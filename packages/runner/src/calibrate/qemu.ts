@@ -24,7 +24,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
-import { linearRegression, linearRegressionLine, rSquared } from 'simple-statistics';
+import { linearRegression, linearRegressionLine, median, rSquared } from 'simple-statistics';
 import { z } from '@livemig/core';
 import { InputError } from '../errors.js';
 
@@ -202,7 +202,7 @@ export function calibrateQemu(samples: readonly QmpSample[], opts: CalibrateOpti
   const pts = active.map((s) => [s.t, s.reply.ram!.transferred] as [number, number]);
   const reg = linearRegression(pts);
   const migrationRate_r2 = rSquared(pts, linearRegressionLine(reg));
-  const mbps = active.map((s) => s.reply.ram!.mbps).filter((x) => x > 0).sort((a, b) => a - b);
+  const mbps = active.map((s) => s.reply.ram!.mbps).filter((x) => x > 0);
   const final = last.reply.status === 'completed' ? last.reply : undefined;
   let linkBandwidth_Bps = opts.linkBandwidth_Bps;
   const from = linkBandwidth_Bps ? 'option' : 'downtime-bytes / downtime';
@@ -226,7 +226,7 @@ export function calibrateQemu(samples: readonly QmpSample[], opts: CalibrateOpti
     setup_s,
     migrationRate_Bps: reg.m,
     migrationRate_r2,
-    mbpsMedian_Bps: mbps.length ? (mbps[Math.floor((mbps.length - 1) / 2)]! * 1e6) / 8 : NaN,
+    mbpsMedian_Bps: mbps.length ? (median(mbps) * 1e6) / 8 : NaN,
     linkBandwidth_Bps,
     linkBandwidthFrom: from,
     downtimeLimit_s,
