@@ -1,5 +1,5 @@
 /** VM placement: which host takes a VM that has to move. */
-import type { OverloadDetector } from './detectors.js';
+import { fallbackWith, type OverloadDetector } from './detectors.js';
 import type { Plan } from './plan.js';
 
 export interface PlacementContext {
@@ -22,13 +22,8 @@ export interface Placer {
 
 /** Whether host h would be overloaded with VM v added (a host with nothing allocated never is, as in CloudSim). */
 export function overloadedWith(plan: Plan, h: number, v: number, detector: OverloadDetector, load: 'planned' | 'measured' = 'planned'): boolean {
-  if ((load === 'planned' ? plan.allocated[h] : plan.view.hosts[h]!.utilisationNow) === 0) return false;
-  const home = plan.vmHost[v]!;
-  plan.add(v, h);
-  const over = detector.overloaded(plan, h);
-  plan.remove(v, h);
-  plan.vmHost[v] = home;
-  return over;
+  if ((load === 'planned' ? plan.allocated[h] : plan.utilisationNow[h]) === 0) return false;
+  return fallbackWith(detector, plan, h, v);
 }
 
 /**
@@ -40,15 +35,18 @@ export function overloadedWith(plan: Plan, h: number, v: number, detector: Overl
 export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): Placer {
   const search = (plan: Plan, v: number, excluded: ReadonlySet<number>, ctx: PlacementContext, skip?: (plan: Plan, h: number) => boolean): number => {
     const hosts = plan.view.hosts;
-    const demand = plan.view.vms[v]!.mips;
+    const vm = plan.view.vms[v]!;
+    const demand = vm.mips;
+    const perCore = demand / vm.vcpus;
+    const planned = ctx.load === 'planned';
     let best = -1;
     let min = Infinity;
     for (let h = 0; h < hosts.length; h++) {
-      if (excluded.has(h) || !plan.fits(v, h, ctx.checkMemory) || skip?.(plan, h)) continue;
-      const host = hosts[h]!;
-      const base = ctx.load === 'planned' ? plan.allocated[h]! : host.utilisationNow * host.mips;
-      const after = Math.min(1, (base + demand) / host.mips);
-      const diff = host.power_W(after) - host.power_W(Math.min(1, host.utilisationNow));
+      if (!plan.fitsCpu(demand, perCore, h) || excluded.has(h) || (ctx.checkMemory && !plan.fits(v, h, true)) || skip?.(plan, h)) continue;
+      const cap = plan.capacity[h]!;
+      const base = planned ? plan.allocated[h]! : plan.utilisationNow[h]! * cap;
+      const after = Math.min(1, (base + demand) / cap);
+      const diff = hosts[h]!.power_W(after) - plan.powerNow_W[h]!;
       // The overload test is the costly one: only for a host that would win.
       if (diff < min && !overloadedWith(plan, h, v, ctx.detector, ctx.load)) {
         min = diff;

@@ -19,6 +19,14 @@ export class Plan {
   readonly memory_bytes: Float64Array;
   /** Migrations planned into each host during this decision. */
   readonly plannedIn: Int32Array;
+  /** Capacity (MIPS) and MIPS per core of each host, as typed arrays for the placement loops. */
+  readonly capacity: Float64Array;
+  readonly mipsPerCore: Float64Array;
+  /** Measured utilisation at the decision and the power drawn at it (constant during a decision). */
+  readonly utilisationNow: Float64Array;
+  readonly powerNow_W: Float64Array;
+  /** 1 for a failed host. */
+  readonly failed: Uint8Array;
   private readonly hist: Array<Float64Array | null>;
 
   constructor(readonly view: SimClusterView) {
@@ -30,6 +38,19 @@ export class Plan {
     this.memory_bytes = new Float64Array(H);
     this.plannedIn = new Int32Array(H);
     this.hist = new Array(H).fill(null);
+    this.capacity = new Float64Array(H);
+    this.mipsPerCore = new Float64Array(H);
+    this.utilisationNow = new Float64Array(H);
+    this.powerNow_W = new Float64Array(H);
+    this.failed = new Uint8Array(H);
+    for (let h = 0; h < H; h++) {
+      const host = view.hosts[h]!;
+      this.capacity[h] = host.mips;
+      this.mipsPerCore[h] = host.mipsPerCore;
+      this.utilisationNow[h] = host.utilisationNow;
+      this.powerNow_W[h] = host.power_W(Math.min(1, host.utilisationNow));
+      this.failed[h] = host.failed ? 1 : 0;
+    }
     for (let h = 0; h < H; h++) for (const v of this.hostVms[h]!) this.account(v, h, 1);
   }
 
@@ -66,7 +87,7 @@ export class Plan {
 
   /** Requested MIPS ÷ capacity of host h. */
   utilisation(h: number): number {
-    return this.requested[h]! / this.view.hosts[h]!.mips;
+    return this.requested[h]! / this.capacity[h]!;
   }
 
   /**
@@ -77,17 +98,30 @@ export class Plan {
     const cached = this.hist[h];
     if (cached) return cached;
     const sum = new Float64Array(HISTORY_LENGTH);
-    const cap = this.view.hosts[h]!.mips;
-    for (const v of this.hostVms[h]!) {
-      const hs = this.view.vms[v]!.mipsHistory;
-      const n = Math.min(hs.length, HISTORY_LENGTH);
-      for (let i = 0; i < n; i++) sum[i]! += hs[hs.length - 1 - i]! / cap;
-    }
-    let len = HISTORY_LENGTH;
-    while (len > 0 && sum[len - 1] === 0) len--;
-    const out = sum.subarray(0, len);
+    for (const v of this.hostVms[h]!) this.addHistory(sum, v, h);
+    const out = sum.subarray(0, trimmedLength(sum));
     this.hist[h] = out;
     return out;
+  }
+
+  /**
+   * Host h's history as {@link history} would give it with VM v added last, written into `out`
+   * (length {@link HISTORY_LENGTH}); returns its length. The plan is not changed, and the sums are
+   * bit-identical to adding v and asking {@link history} (same order of additions).
+   */
+  historyWith(h: number, v: number, out: Float64Array): number {
+    const base = this.history(h);
+    out.fill(0);
+    out.set(base);
+    this.addHistory(out, v, h);
+    return trimmedLength(out);
+  }
+
+  private addHistory(sum: Float64Array, v: number, h: number): void {
+    const cap = this.capacity[h]!;
+    const hs = this.view.vms[v]!.mipsHistory;
+    const n = Math.min(hs.length, HISTORY_LENGTH);
+    for (let i = 0; i < n; i++) sum[i]! += hs[hs.length - 1 - i]! / cap;
   }
 
   /**
@@ -95,12 +129,19 @@ export class Plan {
    * MIPS and, if `checkMemory`, its memory within the host's.
    */
   fits(v: number, h: number, checkMemory: boolean): boolean {
-    const host = this.view.hosts[h]!;
     const vm = this.view.vms[v]!;
-    if (host.failed) return false;
-    if (vm.mips / vm.vcpus > host.mipsPerCore) return false;
-    if (vm.mips > Math.max(0, host.mips - this.allocated[h]!) + 1e-9) return false;
-    if (checkMemory && this.memory_bytes[h]! + vm.memory_bytes > host.memory_bytes) return false;
-    return true;
+    return this.fitsCpu(vm.mips, vm.mips / vm.vcpus, h) && (!checkMemory || this.memory_bytes[h]! + vm.memory_bytes <= this.view.hosts[h]!.memory_bytes);
   }
+
+  /** The CPU part of {@link fits}: a demand of `mips` (`perCore_mips` per vCPU) on host h. */
+  fitsCpu(mips: number, perCore_mips: number, h: number): boolean {
+    return this.failed[h] === 0 && perCore_mips <= this.mipsPerCore[h]! && mips <= Math.max(0, this.capacity[h]! - this.allocated[h]!) + 1e-9;
+  }
+}
+
+/** Length of a history without its trailing zeros (CloudSim's `MathUtil.trimZeroTail`). */
+function trimmedLength(sum: Float64Array): number {
+  let len = sum.length;
+  while (len > 0 && sum[len - 1] === 0) len--;
+  return len;
 }

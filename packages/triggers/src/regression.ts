@@ -68,6 +68,22 @@ export type Weighting = 'tricube' | 'none';
  */
 export function predictLine(y: ArrayLike<number>, xAt: number, weighting: Weighting, robust: boolean): number {
   const n = y.length;
+  if (weighting === 'none' && !robust) {
+    // Ordinary least squares at x = 1..n without allocating (the hot path of CloudSim's LR).
+    const mx = (n + 1) / 2;
+    let my = 0;
+    for (let i = 0; i < n; i++) my += y[i]!;
+    my /= n;
+    let sxx = 0;
+    let sxy = 0;
+    for (let i = 0; i < n; i++) {
+      const dx = i + 1 - mx;
+      sxx += dx * dx;
+      sxy += dx * (y[i]! - my);
+    }
+    const slope = sxx > 0 ? sxy / sxx : 0;
+    return my - slope * mx + slope * xAt;
+  }
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) x[i] = i + 1;
   const w = weighting === 'tricube' ? tricubeWeights(n) : new Float64Array(n).fill(1);
