@@ -1,6 +1,9 @@
 /** One vitest config; each package under packages/ and examples/ is a project named after its package.json. */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const setup = fileURLToPath(new URL('./scripts/vitest-setup.ts', import.meta.url));
 
 const packages = ['packages', 'examples'].flatMap((top) =>
   existsSync(top) ? readdirSync(top).map((d) => `${top}/${d}`).filter((d) => existsSync(`${d}/package.json`)) : [],
@@ -16,6 +19,7 @@ export default defineConfig({
         root: dir,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         benchmark: { include: ['src/**/*.bench.ts', 'bench/**/*.bench.ts'] },
+        setupFiles: [setup],
         testTimeout: 60_000,
       },
     })),
