@@ -13,12 +13,13 @@ export const componentSchema = z.union([
   z.strictObject({
     use: z.string().min(1).describe('plugin name: a first-party alias or a package name ("livemig-plugin-x", "pkg/member")'),
     options: z.record(z.string(), z.unknown()).optional().describe("the plugin's options (see `livemig plugins`)"),
+    label: z.string().min(1).optional().describe('name of this variant in the label columns and plots (default: `use`), e.g. "precopy+xbzrle"'),
   }),
 ]);
 export type ComponentSpec = z.input<typeof componentSchema>;
 
 /** A stop condition: a name, `{ use, options }`, or `{ any: [...] }` / `{ all: [...] }`. */
-export type StopSpecInput = string | { use: string; options?: Record<string, unknown> } | { any: StopSpecInput[] } | { all: StopSpecInput[] };
+export type StopSpecInput = string | { use: string; options?: Record<string, unknown>; label?: string } | { any: StopSpecInput[] } | { all: StopSpecInput[] };
 export const stopSchema: z.ZodType<StopSpecInput> = z.lazy(() =>
   z.union([componentSchema, z.strictObject({ any: z.array(stopSchema).min(1) }), z.strictObject({ all: z.array(stopSchema).min(1) })]),
 );

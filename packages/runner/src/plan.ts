@@ -124,9 +124,11 @@ export function stopLabel(spec: StopSpecInput): string {
   if (typeof spec === 'string') return spec;
   if ('any' in spec) return `any(${spec.any.map(stopLabel).join(',')})`;
   if ('all' in spec) return `all(${spec.all.map(stopLabel).join(',')})`;
-  return spec.use;
+  return spec.label ?? spec.use;
 }
 const useOf = (c: unknown): string => (typeof c === 'string' ? c : ((c as { use?: string })?.use ?? ''));
+/** The label of a component in the label columns: its `label`, else its plugin name. */
+const labelOf = (c: unknown): string => (typeof c === 'object' && c !== null && typeof (c as { label?: unknown }).label === 'string' ? (c as { label: string }).label : useOf(c));
 
 function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
@@ -207,7 +209,7 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     if (COMPONENT_ROOTS.has(path)) {
       // Whole components are told apart by the label columns; add their JSON only when labels collide.
       const vals = d.tuples!.map((t) => t[i]);
-      const label = (v: unknown) => (path.startsWith('stop') && typeof v !== 'string' && v && typeof v === 'object' && !('use' in v) ? stopLabel(v as StopSpecInput) : useOf(v) || String(v));
+      const label = (v: unknown) => (path.startsWith('stop') && typeof v !== 'string' && v && typeof v === 'object' && !('use' in v) ? stopLabel(v as StopSpecInput) : labelOf(v) || String(v));
       const labels = new Set(vals.map(label));
       const distinct = new Set(vals.map((v) => canonical(v)));
       if (labels.size < distinct.size) paramCols.push({ path, name: `${columnName(path, null)}_spec`, quantity: null, json: true });
@@ -259,6 +261,8 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     try {
       norm = resolveOptions(found.plugin, options, `${path}.options`);
     } catch (e) {
+      // Name the package too: the plugin's short name alone does not say where it came from.
+      if (e instanceof Error) e.message = e.message.replace(`invalid options for '${found.plugin.name}'`, `invalid options for '${found.plugin.name}' (package ${found.ref.package})`);
       throw located(`${path}.options`, e, point);
     }
     return { wc: { ref: refOf(found.ref), options, path }, plugin: found.plugin, norm: { plugin: `${found.ref.package}${found.ref.member ? '/' + found.ref.member : ''}`, options: norm } };
@@ -360,7 +364,7 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
       }
       return cell(pv.value);
     });
-    cells.push(useOf(e.strategy), stopLabel(e.stop), useOf(e.workload));
+    cells.push(labelOf(e.strategy), stopLabel(e.stop), labelOf(e.workload));
     const configIndex = configs.push(config) - 1;
     configMeta.push({ configId, cells });
     for (let r = 0; r < e.replications; r++) {

@@ -127,13 +127,10 @@ describe('packed livemig packages in a fresh project', () => {
     });
     it('options that do not match the schema: the plugin, the field and the problem', () => {
       const err = refused('options', { use: 'livemig-plugin-example', options: { rounds: -1, round: 2 } });
-      expect(err).toMatch(/options\.json: strategy\.options: invalid options for 'fixed-rounds'/);
+      expect(err).toMatch(/options\.json: strategy\.options: invalid options for 'fixed-rounds' \(package livemig-plugin-example\)/);
       expect(err).toMatch(/strategy\.options\.rounds: .*>=0/);
       expect(err).toMatch(/strategy\.options: Unrecognized key: "round"/);
     });
-    // The message names the plugin's short name ('fixed-rounds'), not its package: the runner's
-    // resolveComponent (plan.ts) would need to add found.ref.package to the options error.
-    it.todo('options errors name the package (livemig-plugin-example) as well as the plugin');
     it('a plugin built for another plugin API: refused, naming the package and both versions', () => {
       fakePlugin(
         'livemig-plugin-future',
