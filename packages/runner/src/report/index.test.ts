@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseSvgIds, renderSvg, scatterSpec, spansDecades, summariseRuns, writeReports } from './index.js';
+import { normaliseSvgIds, paretoConfigs, renderSvg, scatterSpec, scenarioColumns, spansDecades, summariseRuns, writeReports } from './index.js';
 
 /**
  * A sweep of bandwidth (1 MB/s … 1 GB/s, three decades) × two policies, two replications each.
@@ -86,12 +86,13 @@ describe('writeReports', () => {
     expect([rows[1]!['downtime_s_sd'], rows[1]!['downtime_s_ci95_low'], rows[1]!['downtime_s_ci95_high']]).toEqual(['0', '1000', '1000']);
   });
 
-  it('writes pareto.csv: the undominated fully-completed configurations, by downtime', async () => {
+  it('writes pareto.csv: per scenario (bandwidth, rate), the undominated fully-completed configurations, by downtime', async () => {
     const rows = parse(await readFile(join(out(), 'pareto.csv')), { columns: true }) as Record<string, string>[];
     // Means (downtime, bytes, total): p6 (0.6, 3.1e9, 1250), s6 (1000, 1e9, 1000),
-    // p9 (0.002, 1.6e9, 1.3), s9 (1, 1e9, 1), p7 (0.06, 3.2e9, 125). p9 dominates p6 and p7;
-    // s6 has the fewest bytes of the eligible ones; s9 would dominate s6 but has a failed run.
-    expect(rows.map((r) => r['config_id'])).toEqual(['p9', 's6']);
+    // p9 (0.002, 1.6e9, 1.3), s9 (1, 1e9, 1), p7 (0.06, 3.2e9, 125).
+    // Scenario 1e6: p6 has less downtime, s6 fewer bytes → both. Scenario 1e9: s9 has a failed
+    // run, so p9 alone. Scenario 1e7: p7 alone. Fronts in order of first appearance.
+    expect(rows.map((r) => r['config_id'])).toEqual(['p6', 's6', 'p9', 'p7']);
     expect(Object.keys(rows[0]!)).toEqual([
       'config_id',
       'network_bandwidth_Bps',
@@ -104,6 +105,17 @@ describe('writeReports', () => {
       'total_time_s_mean',
     ]);
     expect(rows[1]).toMatchObject({ network_bandwidth_Bps: '1e6', strategy: 'stop-and-copy', downtime_s_mean: '1000', bytes_sent_mean: '1000000000' });
+  });
+
+  it('one front over everything when every configuration is one scenario', async () => {
+    const summaries = await summariseRuns(join(root, 'runs.csv'), OPTS);
+    // p9 dominates p6 and p7; s6 has the fewest bytes of the eligible ones; s9 would dominate
+    // s6 but has a failed run.
+    expect(paretoConfigs(summaries, OPTS.metricColumns).map((s) => s.configId)).toEqual(['p9', 's6']);
+    expect(scenarioColumns({ paramColumns: ['network_bandwidth_Bps', 'strategy_options_rounds', 'stop_any_0_options_limit_s', 'strategy_spec'], labelColumns: ['strategy', 'stop', 'workload'] })).toEqual({
+      params: ['network_bandwidth_Bps'],
+      labels: ['workload'],
+    });
   });
 
   it('writes the SVG plots with axis titles and units', async () => {

@@ -52,8 +52,37 @@ export const PARETO_OBJECTIVES = ['downtime_s', 'bytes_sent', 'total_time_s'] as
 /** Metrics that get a line plot against every parameter. */
 export const LINE_PLOT_METRICS = ['downtime_s', 'total_time_s', 'bytes_sent'] as const;
 
-/** The Pareto-optimal configurations (see the module comment), sorted. */
-export function paretoConfigs(summaries: readonly ConfigSummary[], metricColumns: readonly string[]): ConfigSummary[] {
+/**
+ * The columns that describe the migrated scenario rather than the policy: every parameter
+ * column except those of the strategy and the stop condition (named `strategy…`, `stop…`), and
+ * the `workload` label. Pareto fronts compare policies within one scenario.
+ */
+export function scenarioColumns(columns: Pick<SummaryColumns, 'paramColumns' | 'labelColumns'>): { params: string[]; labels: string[] } {
+  const policy = (c: string) => /^(strategy|stop)(_|$)/.test(c);
+  return { params: columns.paramColumns.filter((c) => !policy(c)), labels: columns.labelColumns.filter((c) => c === 'workload') };
+}
+
+/**
+ * The Pareto-optimal configurations (see the module comment), one front per scenario (see
+ * {@link scenarioColumns}; pass `scenarioOf` = a constant for a single front over everything),
+ * fronts in order of first appearance, each sorted by downtime, bytes, total time.
+ */
+export function paretoConfigs(
+  summaries: readonly ConfigSummary[],
+  metricColumns: readonly string[],
+  scenarioOf: (s: ConfigSummary) => string = () => '',
+): ConfigSummary[] {
+  const groups = new Map<string, ConfigSummary[]>();
+  for (const s of summaries) {
+    const key = scenarioOf(s);
+    const g = groups.get(key);
+    if (g) g.push(s);
+    else groups.set(key, [s]);
+  }
+  return [...groups.values()].flatMap((g) => paretoOfGroup(g, metricColumns));
+}
+
+function paretoOfGroup(summaries: readonly ConfigSummary[], metricColumns: readonly string[]): ConfigSummary[] {
   const objectives = PARETO_OBJECTIVES.filter((m) => metricColumns.includes(m));
   const eligible = summaries.filter(
     (s) =>
@@ -105,7 +134,10 @@ export async function writeReports(opts: WriteReportsOptions): Promise<void> {
   await writeCsv(
     join(opts.dir, 'pareto.csv'),
     ['config_id', ...opts.paramColumns, ...opts.labelColumns, 'n', ...objectives.map((m) => `${m}_mean`)],
-    paretoConfigs(summaries, opts.metricColumns).map((s) => [
+    paretoConfigs(summaries, opts.metricColumns, (s) => {
+      const sc = scenarioColumns(opts);
+      return JSON.stringify([...sc.params.map((c) => s.params[c] ?? ''), ...sc.labels.map((c) => s.labels[c] ?? '')]);
+    }).map((s) => [
       s.configId,
       ...opts.paramColumns.map((c) => s.params[c] ?? ''),
       ...opts.labelColumns.map((c) => s.labels[c] ?? ''),
