@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRng, resolveOptions, type WorkloadPlugin } from '@livemig/core';
-import { workloads } from './index.js';
+import { workloads } from '../src/index.js';
 import { make } from './test-util.js';
 
 const ctx = (pageCount: number) => ({ pageCount, pageSize_bytes: 4096, rng: createRng(1) });

@@ -1,8 +1,7 @@
-/** Test helpers (not part of the package's API): build a workload, run it page-exactly, compare with the fluid curve. */
+/** Test helpers: build a first-party workload by name (with its fluid profile), plus the test kit's page-exact sampling. */
 import { createRng, deriveSeed, resolveOptions, type WorkloadPlugin } from '@livemig/core';
-import { mean, probit, sampleStandardDeviation } from 'simple-statistics';
-import { isProfiled, type ProfiledWorkload } from './common.js';
-import { workloads } from './index.js';
+import { isProfiled, type ProfiledWorkload } from '../src/common.js';
+import { workloads } from '../src/index.js';
 
 export type WorkloadName = keyof typeof workloads;
 
@@ -14,37 +13,5 @@ export function make(use: WorkloadName, options: Record<string, unknown>, pages:
   return w;
 }
 
-/** Irregular chunk fractions, like the page-exact engine's network chunks (they sum to 1). */
-export const CHUNKS = [0.13, 0.21, 0.05, 0.3, 0.07, 0.24];
-
-/**
- * Distinct pages written in [t0, t0 + window) at `speed`, through writes() called chunk by chunk;
- * the guest runs (unrecorded) from 0 to t0 first, so phase and carry state are as in a real run.
- */
-export function distinctPageExact(w: ProfiledWorkload, pages: number, t0: number, window: number, speed = 1, marks = new Uint8Array(pages)): number {
-  marks.fill(0);
-  if (t0 > 0) w.writes(0, t0, speed, () => {});
-  let distinct = 0;
-  let t = t0;
-  for (const f of CHUNKS) {
-    const dt = f * window;
-    w.writes(t, dt, speed, (p) => {
-      if (marks[p] === 0) {
-        marks[p] = 1;
-        distinct++;
-      }
-    });
-    t += dt;
-  }
-  return distinct;
-}
-
-/** Two-sided 99 % normal quantile (n ≥ 100 seeds, so the normal stands in for Student's t). */
-export const Z99 = probit(0.995);
-
-/** Mean, standard deviation and 99 % CI half-width of a sample. */
-export function ci99(xs: number[]): { mean: number; sd: number; half: number } {
-  const m = mean(xs);
-  const sd = sampleStandardDeviation(xs);
-  return { mean: m, sd, half: (Z99 * sd) / Math.sqrt(xs.length) };
-}
+// The page-exact sampling helpers are the test kit's, shared with plugin authors.
+export { CHUNKS, ci99, distinctPageExact } from '@livemig/testkit';

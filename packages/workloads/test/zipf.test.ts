@@ -1,6 +1,6 @@
 /** Zipf: the bucketed fluid curve against the exact O(W) sum, and the sampler's rank frequencies. */
 import { describe, expect, it } from 'vitest';
-import { ZIPF_BUCKET_RATIO, ZIPF_EXACT_RANKS, zipfDistinct } from './zipf.js';
+import { ZIPF_BUCKET_RATIO, ZIPF_EXACT_RANKS, zipfDistinct } from '../src/zipf.js';
 import { make } from './test-util.js';
 
 /** Σ_k (1 − (1 − p_k)^n), p_k = k^−s / H_{W,s}: the definition, summed page by page. */
