@@ -102,6 +102,12 @@ export const experimentSchema = z.strictObject({
   timeline: z.boolean().default(false).describe('also write timeline.csv: service and migration rates over time for every run (needs scenario.service for the service column to mean anything)'),
 });
 export type ExperimentInput = z.input<typeof experimentSchema>;
+
+/**
+ * Type an experiment written as a module: `export default defineExperiment({ ... })` in an
+ * `.mjs` (or compiled `.ts`) file, then `livemig run my-experiment.mjs`. Returns its argument.
+ */
+export const defineExperiment = <const E extends ExperimentInput & { sweep?: unknown }>(experiment: E): E => experiment;
 export type Experiment = z.output<typeof experimentSchema>;
 
 /** The JSON Schema of experiment files, for editors (`"$schema"` in the file). */

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { InputError } from './errors.js';
-export { experimentSchema, scenarioSchema, sweepSchema, componentSchema, stopSchema, experimentJsonSchema, readJsonFile, type Experiment, type ExperimentInput, type Scenario } from './experiment.js';
+export { defineExperiment, experimentSchema, scenarioSchema, sweepSchema, componentSchema, stopSchema, experimentJsonSchema, readJsonFile, type Experiment, type ExperimentInput, type Scenario } from './experiment.js';
 export { expandPoints, parseParams, planSize, unitSamples, scaleValue, detectQuantity, type ParamDef, type Point } from './sweep.js';
 export { buildPlan, columnName, headerOf, planHash, cell, stopLabel, METRIC_COLUMNS, ID_COLUMNS, LABEL_COLUMNS, UNIT_SUFFIX, type Plan, type PlanRun, type PlanOptions, type WorkerConfig } from './plan.js';
 export { PluginResolver, pickPlugin, pluginsOf, splitUse, firstPartyPlugins, type PluginRef } from './plugins.js';

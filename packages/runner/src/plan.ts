@@ -11,6 +11,7 @@
  *   numbers), and a row never depends on the worker that ran it.
  */
 import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { buildStop, createMigration, DEFAULT_COSTS, deriveSeed, type MigrationMetrics, pageCountOf, parseQuantity, resolveOptions, createRng, type AnyPlugin, type PluginKind, type StrategyPlugin, type WorkloadPlugin, type Quantity, type StopCondition } from '@livemig/core';
 import { canonical, sha256, shortHash } from './canonical.js';
@@ -165,10 +166,37 @@ export interface PlanOptions {
   resolveDirs?: string[];
 }
 
+/**
+ * An experiment written as a module (`export default defineExperiment({...})`): its default
+ * export, checked to be plain data (it is hashed and sent to worker threads as JSON).
+ */
+async function importExperiment(abs: string, file: string): Promise<unknown> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const hint = /\.[cm]?ts$/.test(abs) && /Unknown file extension/.test(msg)
+      ? ' — Node 20 cannot load TypeScript by itself: run `node --import tsx $(npm bin)/livemig …`, or compile the file to .mjs'
+      : '';
+    throw new InputError(`cannot import the experiment module: ${msg}${hint}`, file);
+  }
+  const doc = mod.default;
+  if (doc === undefined) throw new InputError('the module has no default export: export default defineExperiment({ ... })', file);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(doc);
+  } catch (e) {
+    throw new InputError(`the default export is not plain data (${e instanceof Error ? e.message : String(e)})`, file);
+  }
+  if (json === undefined) throw new InputError('the default export is not plain data', file);
+  return JSON.parse(json);
+}
+
 /** Read, validate and expand an experiment file. Bad input throws {@link InputError}. */
 export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<Plan> {
   const abs = resolve(file);
-  const raw = readJsonFile(file);
+  const raw = /\.(m?js|c?js|m?ts|cts)$/.test(abs) ? await importExperiment(abs, file) : readJsonFile(file);
   const fileSha256 = sha256(readFileSync(abs));
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`expected a JSON object (an experiment), found ${show(raw)}`, file);
   const doc = raw as Record<string, unknown>;
