@@ -21,6 +21,9 @@ describe('one PlanetLab day, LR-MMT-1.2', () => {
         vms,
         trigger: trigger(),
         ...cloudsimCompat,
+        // The policy does not check memory (CloudSim's setup): nor does the destination, so the
+        // migrations run (before, 122 193 of 123 758 failed at once for lack of memory).
+        checkDestinationMemory: false,
         migration: {
           mode: 'strategy',
           strategy: precopy.create(resolveOptions(precopy, {}, 'strategy'), ctx),

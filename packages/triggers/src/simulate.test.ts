@@ -155,6 +155,27 @@ describe('copy strategies over the shared network', () => {
     expect(r.metrics.migrations_nonConverged).toBe(1);
     expect(r.metrics.downtime_total_s).toBeGreaterThan(1);
   });
+  it('a destination without free memory fails the migration, unless checkDestinationMemory is false (as the policy with checkMemory: false)', () => {
+    const stop = stopCondition({ use: 'dirty-pages-below', options: { pages: 1 } });
+    const strategy = precopy.create(resolveOptions(precopy, {}, 'strategy'), ctx);
+    // Host 1 (4096 MB) already holds 3000 MB: 1740 MB more do not fit.
+    const vms: ClusterVm[] = [vm(500, 1740, 0.1), vm(500, 3000, 0.1)];
+    const run = (checkDestinationMemory?: boolean) =>
+      simulateCluster({
+        hosts: g5(2),
+        vms,
+        trigger: { decide: (v) => (v.now_s === 300 ? [{ vm: 0, to: 1, reason: 't' }] : []) },
+        placement: [0, 1],
+        migration: { mode: 'strategy', strategy, stop, maxDirtyRate_pages_s: 0 },
+        ...(checkDestinationMemory === undefined ? {} : { checkDestinationMemory }),
+      });
+    const checked = run();
+    expect([checked.metrics.migrations_failed, checked.metrics.migrations_completed, checked.placement[0]]).toEqual([1, 0, 0]);
+    const unchecked = run(false);
+    expect([unchecked.metrics.migrations_failed, unchecked.metrics.migrations_completed, unchecked.placement[0]]).toEqual([0, 1, 1]);
+    // 1740e6 bytes = 424 805 whole pages (the last one partly used) at 125 MB/s
+    expect(unchecked.metrics.migration_bytes).toBe(Math.ceil(1740e6 / 4096) * 4096);
+  });
 });
 
 describe('failures', () => {

@@ -5,7 +5,6 @@
  * takes over the shared network (core's flow network on the event kernel, max-min fair links).
  */
 import {
-  createFlowNetwork,
   createKernel,
   createMemory,
   createMigration,
@@ -17,7 +16,6 @@ import {
   starCluster,
   type CopyStrategy,
   type EventHandle,
-  type FlowHandle,
   type HostSpec,
   type MigrationCosts,
   type MigrationMetrics,
@@ -28,6 +26,7 @@ import {
   type VmSpec,
 } from '@livemig/core';
 import { uniform } from '@livemig/workloads';
+import { createClusterNetwork, type ClusterFlow } from './network.js';
 import { HISTORY_LENGTH } from './plan.js';
 import type { PowerModel } from './power.js';
 import type { SimClusterView, SimHostView, SimVmView } from './view.js';
@@ -124,6 +123,12 @@ export interface ClusterSimOptions {
   /** Boot time of a switched-off host chosen as a destination; the migration waits for it. Default 0. */
   readonly powerOnDelay_s?: number;
   readonly failures?: FailureModel;
+  /**
+   * Strategy costs: a migration fails when the destination lacks free memory for the VM (core's
+   * check). Set false when the policy does not check memory either (CloudSim's PlanetLab setup,
+   * `checkMemory: false`), so that only the costs differ from cloudsim mode. Default true.
+   */
+  readonly checkDestinationMemory?: boolean;
   readonly seed?: number;
   /** Keep one record per migration in the result. */
   readonly recordMigrations?: boolean;
@@ -192,7 +197,7 @@ interface Running {
   start_s: number;
   demandAtStart: number;
   timer?: EventHandle;
-  flow?: FlowHandle;
+  flow?: ClusterFlow;
   dead: boolean;
 }
 
@@ -222,7 +227,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     core_Bps: costModel.mode === 'strategy' ? (costModel.core_Bps ?? 1e18) : 1e18,
     latency_s: costModel.mode === 'strategy' ? (costModel.latency_s ?? 0) : 0,
   });
-  const net = createFlowNetwork(kernel, cluster.links);
+  const net = createClusterNetwork(kernel, cluster.links);
 
   // --- state
   const hostVms: number[][] = Array.from({ length: H }, () => []);
@@ -478,7 +483,8 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       fidelity: c.fidelity ?? 'fluid',
       rng,
     });
-    const freeMem = o.hosts[r.to]!.memory_bytes - hostVms[r.to]!.reduce((s, v) => s + (v === r.v ? 0 : o.vms[v]!.memory_bytes), 0);
+    const freeMem =
+      o.checkDestinationMemory === false ? Infinity : o.hosts[r.to]!.memory_bytes - hostVms[r.to]!.reduce((s, v) => s + (v === r.v ? 0 : o.vms[v]!.memory_bytes), 0);
     const mig = createMigration({
       vm: spec,
       memory,
