@@ -32,7 +32,7 @@ const program = new Command('livemig')
 
 program
   .command('run')
-  .description('run an experiment file (every run of its sweep) in worker threads; writes runs.csv, manifest.json, summary.csv, pareto.csv and SVG plots')
+  .description('run an experiment file (every run of its sweep) in worker threads; writes runs.csv, manifest.json, summary.csv, pareto.csv and SVG plots. A file with "kind": "cluster" runs trigger policies over whole PlanetLab days (one row per configuration and day)')
   .argument('<file>', 'experiment file (JSON)')
   .option('-o, --out <dir>', 'output directory (default: results/<name>, for a shard results/<name>/shards/<i>-of-<n>)')
   .option('-w, --workers <n>', 'worker threads (default: os.availableParallelism())', int('--workers', 1))

@@ -17,8 +17,11 @@ import { InputError } from './errors.js';
 import { buildPlan, headerOf, METRIC_COLUMNS, planHash, type Plan, type PlanRun } from './plan.js';
 import { csvText, readRunsCsv, runnerVersion, writeAtomic } from './output.js';
 import type { WorkerInit, WorkerResult, WorkerTask } from './worker.js';
+import type { ClusterWorkerInit } from './cluster/worker.js';
 import { TIMELINE_COLUMNS } from './simulate.js';
 import { createProgress, type Progress } from './progress.js';
+import { CLUSTER_METRIC_COLUMNS, CLUSTER_REPORT_METRICS, clusterPlanOf, type ClusterPlan } from './cluster/plan.js';
+import { writeClusterReports } from './cluster/report.js';
 
 /** A slice of the plan: runs whose plan index % count === index − 1. */
 export interface Shard {
@@ -47,7 +50,7 @@ export interface RunOptions {
 
 export interface RunResult {
   readonly outDir: string;
-  readonly plan: Plan;
+  readonly plan: Plan | ClusterPlan;
   /** Runs of this plan (or shard). */
   readonly selected: number;
   /** Runs simulated now. */
@@ -78,21 +81,25 @@ export const REPORT_METRICS: string[] = METRIC_COLUMNS.filter((m) => m !== 'stat
 
 export const inShard = (run: PlanRun, shard?: Shard): boolean => !shard || run.index % shard.count === shard.index - 1;
 
-/** The worker module: dist/worker.js. */
-function workerFile(): string {
+/** The worker module: dist/worker.js (cluster experiments: dist/cluster-worker.js). */
+function workerFile(name = 'worker'): string {
   const here = fileURLToPath(import.meta.url);
   // Under vitest (sources) the pool still runs the built worker: build first (npm run build).
-  return here.endsWith('.ts') ? join(here, '..', '..', 'dist', 'worker.js') : join(here, '..', 'worker.js');
+  return here.endsWith('.ts') ? join(here, '..', '..', 'dist', `${name}.js`) : join(here, '..', `${name}.js`);
 }
 
 /** Run an experiment file; bad input throws {@link InputError} before anything is written. */
 export async function runExperiment(file: string, opts: RunOptions = {}): Promise<RunResult> {
   const started = new Date();
-  const plan = await buildPlan(file, opts.seed === undefined ? {} : { seed: opts.seed });
+  const seedOpt = opts.seed === undefined ? {} : { seed: opts.seed };
+  // A cluster experiment ("kind": "cluster") has its own plan, columns, worker and reports.
+  const cluster: ClusterPlan | null = await clusterPlanOf(file, seedOpt);
+  const plan: Plan | ClusterPlan = cluster ?? (await buildPlan(file, seedOpt));
+  const metricColumns: readonly string[] = cluster ? CLUSTER_METRIC_COLUMNS : METRIC_COLUMNS;
   const shard = opts.shard;
   const outDir = resolve(opts.out ?? (shard ? join('results', plan.experiment.name, 'shards', `${shard.index}-of-${shard.count}`) : join('results', plan.experiment.name)));
   const workers = Math.max(1, opts.workers ?? availableParallelism());
-  const header = headerOf(plan);
+  const header = cluster ? ['run_id', 'config_id', 'replication', 'seed', ...plan.paramColumns, ...plan.labelColumns, ...metricColumns] : headerOf(plan);
   const selected = plan.runs.filter((r) => inShard(r, shard));
   const runsPath = join(outDir, 'runs.csv');
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -122,7 +129,8 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     plan: { runs: plan.runs.length, sha256: planHash(plan), ids: 'plan.txt' },
     shard: shard ?? null,
     rows: rows ?? kept.size,
-    columns: { ids: ['run_id', 'config_id', 'replication', 'seed'], params: plan.paramColumns, labels: plan.labelColumns, metrics: [...METRIC_COLUMNS] },
+    columns: { ids: ['run_id', 'config_id', 'replication', 'seed'], params: plan.paramColumns, labels: plan.labelColumns, metrics: [...metricColumns] },
+    ...(cluster ? { days: cluster.days } : {}),
     plugins: plan.refs.map((r) => ({ kind: r.kind, use: r.use, package: r.package, version: r.version, ...(r.member ? { member: r.member } : {}) })),
     csv: 'numbers are JavaScript String(x): the shortest decimal that round-trips the double; empty = not applicable',
   });
@@ -168,10 +176,12 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   const progress: Progress = createProgress(opts.progress ?? 'auto', todo.length, log);
   const batch = Math.max(1, Math.min(256, Math.floor(todo.length / (workers * 16))));
   const pool = new Tinypool({
-    filename: workerFile(),
+    filename: workerFile(cluster ? 'cluster-worker' : 'worker'),
     minThreads: Math.min(workers, Math.max(1, Math.ceil(todo.length / batch))),
     maxThreads: workers,
-    workerData: { refs: plan.refs, configs: plan.configs, timeline: plan.experiment.timeline } satisfies WorkerInit,
+    workerData: cluster
+      ? ({ refs: cluster.refs, configs: cluster.configs, days: cluster.days } satisfies ClusterWorkerInit)
+      : ({ refs: plan.refs, configs: (plan as Plan).configs, timeline: plan.experiment.timeline } satisfies WorkerInit),
   });
   let interrupted = false;
   let failure: Error | undefined;
@@ -242,7 +252,9 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   if (plan.experiment.timeline)
     // Runs kept by --resume from an interrupted run have no timeline rows (re-run without --resume for them).
     writeAtomic(join(outDir, 'timeline.csv'), csvText([[...TIMELINE_COLUMNS], ...selected.flatMap((r) => timelineOf.get(r.runId) ?? [])]));
-  if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
+  if ((opts.reports ?? !shard) && cluster)
+    await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: CLUSTER_REPORT_METRICS });
+  else if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
   writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('complete', new Date(), selected.length), null, 2) + '\n');
   return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: false };
 }

@@ -1,0 +1,240 @@
+/**
+ * The plan of a cluster experiment: the sweep's configurations × the days, in that order
+ * (configuration outer, day inner), with the same ids as single-migration plans:
+ * `config_id` = hash of the configuration with its options defaulted and units in SI, `run_id` =
+ * hash of (configuration, experiment seed, day, run seed), `seed` = deriveSeed(experiment seed,
+ * 'cluster', day): every configuration sees the same random draws on a day (common random numbers).
+ * `replication` is the day's index in the day list.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { deriveSeed, resolveOptions, type AnyPlugin } from '@livemig/core';
+import { listDays } from '@livemig/data-planetlab';
+import { triggers } from '@livemig/triggers';
+import { sha256, shortHash } from '../canonical.js';
+import { InputError, show } from '../errors.js';
+import { formatIssues, readJsonFile, type StopSpecInput } from '../experiment.js';
+import { cell, columnName, splitPath, stopLabel, type WorkerComponent, type WorkerStop } from '../plan.js';
+import { PluginResolver, type PluginRef } from '../plugins.js';
+import { expandPoints, parseParams, type ParamDef, type Point } from '../sweep.js';
+import { clusterExperimentSchema, type ClusterExperiment } from './experiment.js';
+
+/** Metric columns of a cluster run, in CSV order (`day` first: the run's day). */
+export const CLUSTER_METRIC_COLUMNS = [
+  'day',
+  'energy_kWh',
+  'slatah',
+  'pdm',
+  'slav',
+  'esv',
+  'migrations',
+  'migrations_completed',
+  'migrations_nonConverged',
+  'migrations_cancelled',
+  'migrations_failed',
+  'downtime_total_s',
+  'downtime_mean_s',
+  'downtime_max_s',
+  'migration_bytes',
+  'vm_lost_h',
+  'host_failures',
+  'active_hosts_mean',
+  'vms_ended',
+  'slatah_pooled',
+  'pdm_pooled',
+] as const;
+
+/** Metrics summarised in the reports (all but the day). */
+export const CLUSTER_REPORT_METRICS: string[] = CLUSTER_METRIC_COLUMNS.filter((c) => c !== 'day');
+
+export const CLUSTER_LABEL_COLUMNS = ['detector', 'selection', 'placement', 'costs'] as const;
+
+/** What a worker needs to run one configuration on a day. */
+export interface ClusterWorkerConfig {
+  readonly hosts: number;
+  readonly vms: number | 'all';
+  readonly cloudsimCompat: boolean;
+  readonly detector: 'thr' | 'iqr' | 'mad' | 'lr' | 'lrr';
+  /** Trigger plugin options as given (selection, placement and detector options; compat options added by the worker). */
+  readonly triggerOptions: Record<string, unknown>;
+  readonly migration:
+    | { readonly mode: 'cloudsim'; readonly bandwidthShare: number }
+    | {
+        readonly mode: 'strategy';
+        readonly strategy: WorkerComponent;
+        readonly stop: WorkerStop;
+        readonly fidelity: 'fluid' | 'page-exact';
+        readonly maxDirtyRate_pages_s: number;
+        readonly workingSetFraction: number;
+        readonly bandwidthShare: number;
+      };
+}
+
+export interface ClusterPlan {
+  readonly kind: 'cluster';
+  readonly file: string;
+  readonly fileSha256: string;
+  readonly experiment: ClusterExperiment & { readonly timeline: false; readonly fidelity: 'fluid' | 'page-exact' };
+  readonly seed: number;
+  readonly days: readonly string[];
+  readonly refs: readonly PluginRef[];
+  readonly configs: readonly ClusterWorkerConfig[];
+  readonly configMeta: ReadonlyArray<{ configId: string; cells: readonly string[] }>;
+  readonly runs: ReadonlyArray<{ index: number; runId: string; configIndex: number; replication: number; seed: number }>;
+  readonly paramColumns: readonly string[];
+  readonly labelColumns: readonly string[];
+}
+
+function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
+  const segs = splitPath(path);
+  let o: Record<string | number, unknown> = doc;
+  segs.slice(0, -1).forEach((s, i) => {
+    let next = o[s];
+    if (typeof next === 'string' && (s === 'strategy' || s === 'stop')) next = { use: next };
+    const wantArray = typeof segs[i + 1] === 'number';
+    if (next === null || typeof next !== 'object' || Array.isArray(next) !== wantArray) next = wantArray ? [] : {};
+    o[s] = next;
+    o = next as Record<string | number, unknown>;
+  });
+  o[segs.at(-1)!] = JSON.parse(JSON.stringify(value));
+}
+
+/** Paths whose values are told apart by the label columns. */
+const LABEL_PATHS = new Set(['trigger.detector', 'trigger.selection', 'trigger.placement', 'migration', 'migration.strategy', 'migration.stop', 'migration.mode']);
+
+/** The `costs` label: cloudsim, or strategy/stop (their labels). */
+function costsLabel(e: ClusterExperiment): string {
+  const m = e.migration;
+  if (m.mode === 'cloudsim') return 'cloudsim';
+  const s = typeof m.strategy === 'string' ? m.strategy : (m.strategy.label ?? m.strategy.use);
+  return `${s}/${stopLabel(m.stop as StopSpecInput)}`;
+}
+
+/** Read, validate and expand a cluster experiment document. Bad input throws {@link InputError}. */
+export async function buildClusterPlan(file: string, doc: Record<string, unknown>, opts: { seed?: number; resolveDirs?: string[] } = {}): Promise<ClusterPlan> {
+  const abs = resolve(file);
+  const fileSha256 = sha256(readFileSync(abs));
+  const base = { ...doc };
+  delete base.sweep;
+  const sweepCheck = clusterExperimentSchema.shape.sweep.safeParse(doc.sweep);
+  if (!sweepCheck.success) throw new InputError(`invalid sweep:\n  - ${formatIssues(sweepCheck.error.issues, doc.sweep, 'sweep').join('\n  - ')}`, file);
+  const sweep = sweepCheck.data;
+  const defs: ParamDef[] = sweep ? parseParams(sweep, file) : [];
+  if (defs.some((d) => d.range)) throw new InputError('cluster experiments sweep value lists only (no ranges)', file, 'sweep.params');
+  const first = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
+  for (const d of defs) d.paths.forEach((p, i) => setPath(first, p, d.tuples![0]![i]));
+  const check = clusterExperimentSchema.safeParse(first);
+  if (!check.success) throw new InputError(`invalid experiment:\n  - ${formatIssues(check.error.issues, first).join('\n  - ')}`, file);
+  const seed = opts.seed ?? check.data.seed;
+  const available = listDays();
+  const days = check.data.days === 'all' ? available : check.data.days;
+  for (const d of days) if (!available.includes(d)) throw new InputError(`no PlanetLab day ${d} (available: ${available.join(', ')})`, file, 'days');
+
+  const points: Point[] = defs.length ? expandPoints(defs, 'grid', 1, seed) : [[]];
+  const paramCols = defs.flatMap((d) => d.paths).filter((p) => !LABEL_PATHS.has(p)).map((path) => ({ path, name: columnName(path, null) }));
+  const resolver = new PluginResolver(opts.resolveDirs ?? [dirname(abs), process.cwd()]);
+  const refs: PluginRef[] = [];
+  const refIndex = new Map<string, number>();
+  const refOf = (r: PluginRef): number => {
+    const key = `${r.kind}\0${r.use}`;
+    let i = refIndex.get(key);
+    if (i === undefined) {
+      i = refs.push(r) - 1;
+      refIndex.set(key, i);
+    }
+    return i;
+  };
+  const where = (point: Point) => (point.length ? ` (configuration ${point.map((p) => `${p.path}=${show(p.value)}`).join(', ')})` : '');
+  const component = async (spec: unknown, kind: 'strategy' | 'stop-condition', path: string, point: Point): Promise<{ wc: WorkerComponent; norm: unknown; plugin: AnyPlugin }> => {
+    const use = typeof spec === 'string' ? spec : (spec as { use: string }).use;
+    const options = typeof spec === 'string' ? {} : ((spec as { options?: unknown }).options ?? {});
+    try {
+      const found = await resolver.resolve(use, kind);
+      const norm = resolveOptions(found.plugin, options, `${path}.options`);
+      return { wc: { ref: refOf(found.ref), options, path }, norm: { plugin: found.ref.package + (found.ref.member ? `/${found.ref.member}` : ''), options: norm }, plugin: found.plugin };
+    } catch (e) {
+      throw new InputError(`${e instanceof Error ? e.message : String(e)}${where(point)}`, file, path);
+    }
+  };
+  const stopOf = async (spec: StopSpecInput, path: string, point: Point): Promise<{ ws: WorkerStop; norm: unknown }> => {
+    if (typeof spec === 'object' && 'any' in spec) {
+      const kids = await Promise.all(spec.any.map((s, i) => stopOf(s, `${path}.any[${i}]`, point)));
+      return { ws: { any: kids.map((k) => k.ws) }, norm: { any: kids.map((k) => k.norm) } };
+    }
+    if (typeof spec === 'object' && 'all' in spec) {
+      const kids = await Promise.all(spec.all.map((s, i) => stopOf(s, `${path}.all[${i}]`, point)));
+      return { ws: { all: kids.map((k) => k.ws) }, norm: { all: kids.map((k) => k.norm) } };
+    }
+    const c = await component(spec, 'stop-condition', path, point);
+    return { ws: c.wc, norm: c.norm };
+  };
+
+  const configs: ClusterWorkerConfig[] = [];
+  const configMeta: Array<{ configId: string; cells: string[] }> = [];
+  const runs: Array<{ index: number; runId: string; configIndex: number; replication: number; seed: number }> = [];
+  const seen = new Set<string>();
+  for (const point of points) {
+    const d = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
+    for (const p of [...point].sort((a, b) => splitPath(a.path).length - splitPath(b.path).length)) setPath(d, p.path, p.value);
+    const parsed = clusterExperimentSchema.safeParse(d);
+    if (!parsed.success) throw new InputError(`invalid configuration${where(point)}:\n  - ${formatIssues(parsed.error.issues, d).join('\n  - ')}`, file);
+    const e = parsed.data;
+    const t = e.trigger;
+    const triggerOptions = { ...t.options, selection: t.selection, placement: t.placement };
+    const plugin = triggers[t.detector] as AnyPlugin;
+    let triggerNorm: unknown;
+    try {
+      triggerNorm = resolveOptions(plugin, triggerOptions, 'trigger.options');
+    } catch (err) {
+      throw new InputError(`${(err as Error).message}${where(point)}`, file, 'trigger.options');
+    }
+    let migration: ClusterWorkerConfig['migration'];
+    let migrationNorm: unknown;
+    if (e.migration.mode === 'cloudsim') {
+      migration = { mode: 'cloudsim', bandwidthShare: e.migration.bandwidthShare };
+      migrationNorm = migration;
+    } else {
+      const m = e.migration;
+      const st = await component(m.strategy, 'strategy', 'migration.strategy', point);
+      const sp = await stopOf(m.stop as StopSpecInput, 'migration.stop', point);
+      migration = { mode: 'strategy', strategy: st.wc, stop: sp.ws, fidelity: m.fidelity, maxDirtyRate_pages_s: m.maxDirtyRate, workingSetFraction: m.workingSetFraction, bandwidthShare: m.bandwidthShare };
+      migrationNorm = { ...migration, strategy: st.norm, stop: sp.norm };
+    }
+    const config: ClusterWorkerConfig = { hosts: e.cluster.hosts, vms: e.cluster.vms, cloudsimCompat: e.cluster.cloudsimCompat, detector: t.detector, triggerOptions, migration };
+    const hashInput = { kind: 'cluster', cluster: e.cluster, trigger: { detector: t.detector, options: triggerNorm }, migration: migrationNorm };
+    const configId = shortHash(hashInput);
+    if (seen.has(configId)) throw new InputError(`the sweep gives the same configuration twice${where(point)}: remove the duplicate value`, file, 'sweep.params');
+    seen.add(configId);
+    const cells = paramCols.map((c) => cell(point.find((p) => p.path === c.path)!.value));
+    cells.push(t.detector, t.selection, t.placement, costsLabel(e));
+    const configIndex = configs.push(config) - 1;
+    configMeta.push({ configId, cells });
+    days.forEach((day, r) => {
+      const runSeed = deriveSeed(seed, 'cluster', day);
+      runs.push({ index: runs.length, runId: shortHash({ config: hashInput, seed, day, runSeed }), configIndex, replication: r, seed: runSeed });
+    });
+  }
+  const fidelity = check.data.migration.mode === 'strategy' ? check.data.migration.fidelity : 'fluid';
+  return {
+    kind: 'cluster',
+    file,
+    fileSha256,
+    experiment: { ...check.data, timeline: false, fidelity },
+    seed,
+    days,
+    refs,
+    configs,
+    configMeta,
+    runs,
+    paramColumns: paramCols.map((c) => c.name),
+    labelColumns: [...CLUSTER_LABEL_COLUMNS],
+  };
+}
+
+/** The cluster plan of `file` when it is a cluster experiment (JSON with `"kind": "cluster"`), else null. */
+export async function clusterPlanOf(file: string, opts: { seed?: number } = {}): Promise<ClusterPlan | null> {
+  if (!file.endsWith('.json')) return null;
+  const doc = readJsonFile(file);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || (doc as { kind?: unknown }).kind !== 'cluster') return null;
+  return buildClusterPlan(file, doc as Record<string, unknown>, opts);
+}

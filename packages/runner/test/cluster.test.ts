@@ -1,0 +1,91 @@
+// End-to-end test of cluster experiments ("kind": "cluster") on the built CLI: run `npm run build` first.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '@livemig/core';
+import { loadDay } from '@livemig/data-planetlab';
+import { cloudsimCompat, cloudsimHosts, cloudsimTriggerOptions, cloudsimVms, lr, simulateCluster } from '@livemig/triggers';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'livemig-cluster-'));
+const livemig = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8' });
+const read = (...p: string[]) => readFileSync(join(dir, ...p), 'utf8');
+
+// 40 hosts and the first 50 VMs of two days: small enough for a test, large enough to migrate.
+const doc = {
+  kind: 'cluster',
+  name: 'tiny',
+  seed: 7,
+  days: ['20110303', '20110306'],
+  cluster: { hosts: 40, vms: 50 },
+  trigger: { detector: 'lr', selection: 'mmt' },
+  migration: { mode: 'cloudsim' },
+  sweep: {
+    params: {
+      'trigger.detector': ['thr', 'lr'],
+      migration: [{ mode: 'cloudsim' }, { mode: 'strategy', strategy: 'precopy', stop: { any: ['qemu', { use: 'time-limit', options: { limit: '120 s' } }] } }],
+    },
+  },
+};
+
+describe('livemig run on a cluster experiment', () => {
+  it('writes one row per (configuration, day) with every metric, byte-identical for 1 and 2 workers, and the reports', () => {
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify(doc));
+    for (const [out, w] of [['w1', '1'], ['w2', '2']] as const) {
+      const r = livemig('run', 'tiny.json', '--out', out, '--workers', w, '--quiet');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+    expect(read('w2', 'runs.csv')).toBe(read('w1', 'runs.csv'));
+    for (const f of ['summary.csv', 'pareto.csv', 'energy-vs-slav.svg', 'energy-vs-downtime.svg']) expect(read('w2', f)).toBe(read('w1', f));
+    const rows = parse(read('w1', 'runs.csv'), { columns: true }) as Record<string, string>[];
+    // 2 detectors × 2 cost modes × 2 days, configuration outer, day inner
+    expect(rows.map((r) => [r.detector, r.costs, r.day, r.replication])).toEqual([
+      ['thr', 'cloudsim', '20110303', '0'],
+      ['thr', 'cloudsim', '20110306', '1'],
+      ['thr', 'precopy/any(qemu,time-limit)', '20110303', '0'],
+      ['thr', 'precopy/any(qemu,time-limit)', '20110306', '1'],
+      ['lr', 'cloudsim', '20110303', '0'],
+      ['lr', 'cloudsim', '20110306', '1'],
+      ['lr', 'precopy/any(qemu,time-limit)', '20110303', '0'],
+      ['lr', 'precopy/any(qemu,time-limit)', '20110306', '1'],
+    ]);
+    for (const c of ['energy_kWh', 'slatah', 'pdm', 'slav', 'esv', 'migrations', 'downtime_total_s', 'downtime_mean_s', 'migration_bytes', 'migrations_nonConverged', 'vm_lost_h']) expect(Object.keys(rows[0]!)).toContain(c);
+    // Common random numbers: a day's seed is the same for every configuration.
+    expect(new Set(rows.filter((r) => r.day === '20110303').map((r) => r.seed)).size).toBe(1);
+    // cloudsim costs: no downtime, bytes = RAM moved; pre-copy: downtime and non-converged migrations possible
+    for (const r of rows.filter((x) => x.costs === 'cloudsim')) expect(Number(r.downtime_total_s)).toBe(0);
+    expect(rows.filter((x) => x.costs !== 'cloudsim').some((r) => Number(r.downtime_total_s) > 0)).toBe(true);
+    const summary = parse(read('w1', 'summary.csv'), { columns: true }) as Record<string, string>[];
+    expect(summary).toHaveLength(4);
+    expect(summary.every((s) => s.n === '2' && s.energy_kWh_ci95_low !== '')).toBe(true);
+
+    // The row equals a direct simulation of the same setup (CloudSim's hosts and VM types, compat options, LR as CloudSim computes it).
+    const direct = simulateCluster({
+      hosts: cloudsimHosts(40),
+      vms: cloudsimVms(loadDay('20110306').vms.slice(0, 50)),
+      trigger: lr.create(resolveOptions(lr, { ...cloudsimTriggerOptions, weighting: 'none', selection: 'mmt', placement: 'pabfd' }, 'trigger'), { rng: () => { throw new Error('no rng'); } } as never),
+      ...cloudsimCompat,
+      checkDestinationMemory: false,
+      seed: Number(rows[5]!.seed),
+    }).metrics;
+    expect(rows[5]!.energy_kWh).toBe(String(direct.energy_kWh));
+    expect(rows[5]!.migrations).toBe(String(direct.migrations));
+    expect(rows[5]!.slav).toBe(String(direct.slav));
+  });
+
+  it('refuses an unknown day and a detector option of another detector, before writing anything', () => {
+    writeFileSync(join(dir, 'bad-day.json'), JSON.stringify({ ...doc, days: ['20990101'] }));
+    const r = livemig('run', 'bad-day.json', '--out', 'bad', '--quiet');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no PlanetLab day 20990101/);
+    writeFileSync(join(dir, 'bad-opt.json'), JSON.stringify({ ...doc, trigger: { detector: 'lr', options: { threshold: 0.9 } } }));
+    const r2 = livemig('run', 'bad-opt.json', '--out', 'bad', '--quiet');
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/threshold/);
+  });
+});
