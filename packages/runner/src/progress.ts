@@ -8,6 +8,9 @@ export interface Progress {
 
 const fmtDuration = (s: number): string => (!Number.isFinite(s) ? '?' : s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
 
+/** Runs per second with two significant digits below 10 (slow cluster runs are not "0 runs/s"). */
+export const formatRate = (rate: number): string => (rate >= 10 ? rate.toFixed(0) : rate.toPrecision(2));
+
 /** A progress display for `total` runs. */
 export function createProgress(mode: 'auto' | 'bar' | 'lines' | 'none', total: number, log: (line: string) => void): Progress {
   const kind = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'lines') : mode;
@@ -23,7 +26,7 @@ export function createProgress(mode: 'auto' | 'bar' | 'lines' | 'none', total: n
     return {
       tick(n) {
         done += n;
-        bar.update(done, { rate: (done / Math.max(1e-3, (Date.now() - t0) / 1000)).toFixed(0) });
+        bar.update(done, { rate: formatRate(done / Math.max(1e-3, (Date.now() - t0) / 1000)) });
       },
       stop() {
         bar.stop();
@@ -40,7 +43,7 @@ export function createProgress(mode: 'auto' | 'bar' | 'lines' | 'none', total: n
       if (now - last >= 2000) {
         last = now;
         const rate = done / ((now - t0) / 1000);
-        log(`livemig: ${done}/${total} runs (${((100 * done) / total).toFixed(0)}%), ${rate.toFixed(0)} runs/s, ETA ${fmtDuration((total - done) / rate)}`);
+        log(`livemig: ${done}/${total} runs (${((100 * done) / total).toFixed(0)}%), ${formatRate(rate)} runs/s, ETA ${fmtDuration((total - done) / rate)}`);
       }
     },
     stop() {},
