@@ -1,5 +1,5 @@
 // Reproduction of Clark et al., "Live Migration of Virtual Machines", NSDI 2005, Figure 8 (web
-// server, 100 clients; /work/shared/reference/literature.json case clark2005-specweb-100clients).
+// server, 100 clients; the shared reference literature.json case clark2005-specweb-100clients).
 // Inputs and assumptions: experiments/reproductions/clark2005-specweb-100clients.md.
 // Tolerances as suggested by the case: downtime ±20 %, durations ±10 %, throughputs ±5 %.
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 /**
  * CloudSim 4.0 comparison on PlanetLab day 20110303 (1052 VMs, 800 hosts, 24 h), cloudsim mode.
- * Reference figures measured with CloudSim 4.0 (/work/shared/MODEL.md): THR-MMT-0.8 198.1 kWh and
+ * Reference figures measured with CloudSim 4.0 (the project brief, MODEL.md): THR-MMT-0.8 198.1 kWh and
  * 27 728 migrations; LR-MMT-1.2 167.8 kWh and 27 649 migrations. The bounds bracket what this
  * implementation measures today (regression pins of an open deviation, not agreement); the README
  * explains what is reproduced and what is not.
