@@ -17,7 +17,7 @@ import { buildStop, createMigration, DEFAULT_COSTS, deriveSeed, type MigrationMe
 import { canonical, sha256, shortHash } from './canonical.js';
 import { InputError, show } from './errors.js';
 import { experimentSchema, formatIssues, readJsonFile, scenarioSchema, type Experiment, type Scenario, type StopSpecInput } from './experiment.js';
-import { PluginResolver, type PluginRef } from './plugins.js';
+import { createRefTable, PluginResolver, type PluginRef } from './plugins.js';
 import { detectQuantity, expandPoints, parseParams, planSize, SI_UNIT, type ParamDef, type Point } from './sweep.js';
 
 /** A plugin use inside a worker configuration. */
@@ -119,6 +119,10 @@ export function cell(v: unknown): string {
 }
 
 const COMPONENT_ROOTS = new Set(['strategy', 'workload', 'stop', 'strategy.use', 'workload.use', 'stop.use']);
+
+/** ` (configuration path=value, …)`: which swept values an error message is about; empty without a sweep. */
+export const configurationSuffix = (point: Point): string =>
+  point.length ? ` (configuration ${point.map((p) => `${p.path}=${show(p.value)}`).join(', ')})` : '';
 
 /** The label of a stop spec: its name, or any(a,b) / all(a,b). */
 export function stopLabel(spec: StopSpecInput): string {
@@ -259,20 +263,10 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     names.add(c.name);
   }
 
-  const refs: PluginRef[] = [];
-  const refIndex = new Map<string, number>();
-  const refOf = (r: PluginRef): number => {
-    const key = `${r.kind}\0${r.use}`;
-    let i = refIndex.get(key);
-    if (i === undefined) {
-      i = refs.push(r) - 1;
-      refIndex.set(key, i);
-    }
-    return i;
-  };
+  const { refs, indexOf: refOf } = createRefTable();
   const located = (where: string, e: unknown, point: Point): InputError => {
     const msg = e instanceof Error ? e.message : String(e);
-    const from = point.length ? ` (configuration ${point.map((p) => `${p.path}=${show(p.value)}`).join(', ')})` : '';
+    const from = configurationSuffix(point);
     return new InputError(msg.startsWith(where) ? msg + from : `${msg}${from}`, file, msg.startsWith(where) ? undefined : where);
   };
 

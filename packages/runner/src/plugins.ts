@@ -171,6 +171,27 @@ export async function firstPartyPlugins(): Promise<Array<{ ref: PluginRef; plugi
 }
 
 /** Resolves plugin names of one experiment file, caching each name. */
+/**
+ * The plugin refs of a plan, each listed once in first-use order; workers receive the list
+ * and components point into it by index.
+ */
+export function createRefTable(): { refs: PluginRef[]; indexOf(ref: PluginRef): number } {
+  const refs: PluginRef[] = [];
+  const index = new Map<string, number>();
+  return {
+    refs,
+    indexOf(ref) {
+      const key = `${ref.kind}\0${ref.use}`;
+      let i = index.get(key);
+      if (i === undefined) {
+        i = refs.push(ref) - 1;
+        index.set(key, i);
+      }
+      return i;
+    },
+  };
+}
+
 export class PluginResolver {
   private readonly cache = new Map<string, Promise<{ ref: PluginRef; plugin: AnyPlugin }>>();
   private firstParty?: Promise<Array<{ ref: PluginRef; plugin: AnyPlugin }>>;

@@ -12,10 +12,10 @@ import { deriveSeed, resolveOptions, type AnyPlugin } from '@livemig/core';
 import { listDays } from '@livemig/data-planetlab';
 import { triggers } from '@livemig/triggers';
 import { sha256, shortHash } from '../canonical.js';
-import { InputError, show } from '../errors.js';
+import { InputError } from '../errors.js';
 import { formatIssues, readJsonFile, type StopSpecInput } from '../experiment.js';
-import { cell, columnName, splitPath, stopLabel, type WorkerComponent, type WorkerStop } from '../plan.js';
-import { PluginResolver, type PluginRef } from '../plugins.js';
+import { cell, columnName, configurationSuffix, splitPath, stopLabel, type WorkerComponent, type WorkerStop } from '../plan.js';
+import { createRefTable, PluginResolver, type PluginRef } from '../plugins.js';
 import { expandPoints, parseParams, type ParamDef, type Point } from '../sweep.js';
 import { clusterExperimentSchema, type ClusterExperiment } from './experiment.js';
 
@@ -133,18 +133,7 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
   const points: Point[] = defs.length ? expandPoints(defs, 'grid', 1, seed) : [[]];
   const paramCols = defs.flatMap((d) => d.paths).filter((p) => !LABEL_PATHS.has(p)).map((path) => ({ path, name: columnName(path, null) }));
   const resolver = new PluginResolver(opts.resolveDirs ?? [dirname(abs), process.cwd()]);
-  const refs: PluginRef[] = [];
-  const refIndex = new Map<string, number>();
-  const refOf = (r: PluginRef): number => {
-    const key = `${r.kind}\0${r.use}`;
-    let i = refIndex.get(key);
-    if (i === undefined) {
-      i = refs.push(r) - 1;
-      refIndex.set(key, i);
-    }
-    return i;
-  };
-  const where = (point: Point) => (point.length ? ` (configuration ${point.map((p) => `${p.path}=${show(p.value)}`).join(', ')})` : '');
+  const { refs, indexOf: refOf } = createRefTable();
   const component = async (spec: unknown, kind: 'strategy' | 'stop-condition', path: string, point: Point): Promise<{ wc: WorkerComponent; norm: unknown; plugin: AnyPlugin }> => {
     const use = typeof spec === 'string' ? spec : (spec as { use: string }).use;
     const options = typeof spec === 'string' ? {} : ((spec as { options?: unknown }).options ?? {});
@@ -153,7 +142,7 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
       const norm = resolveOptions(found.plugin, options, `${path}.options`);
       return { wc: { ref: refOf(found.ref), options, path }, norm: { plugin: found.ref.package + (found.ref.member ? `/${found.ref.member}` : ''), options: norm }, plugin: found.plugin };
     } catch (e) {
-      throw new InputError(`${e instanceof Error ? e.message : String(e)}${where(point)}`, file, path);
+      throw new InputError(`${e instanceof Error ? e.message : String(e)}${configurationSuffix(point)}`, file, path);
     }
   };
   const stopOf = async (spec: StopSpecInput, path: string, point: Point): Promise<{ ws: WorkerStop; norm: unknown }> => {
@@ -177,7 +166,7 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
     const d = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
     for (const p of [...point].sort((a, b) => splitPath(a.path).length - splitPath(b.path).length)) setPath(d, p.path, p.value);
     const parsed = clusterExperimentSchema.safeParse(d);
-    if (!parsed.success) throw new InputError(`invalid configuration${where(point)}:\n  - ${formatIssues(parsed.error.issues, d).join('\n  - ')}`, file);
+    if (!parsed.success) throw new InputError(`invalid configuration${configurationSuffix(point)}:\n  - ${formatIssues(parsed.error.issues, d).join('\n  - ')}`, file);
     const e = parsed.data;
     const t = e.trigger;
     const triggerOptions = { ...t.options, selection: t.selection, placement: t.placement };
@@ -186,7 +175,7 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
     try {
       triggerNorm = resolveOptions(plugin, triggerOptions, 'trigger.options');
     } catch (err) {
-      throw new InputError(`${(err as Error).message}${where(point)}`, file, 'trigger.options');
+      throw new InputError(`${(err as Error).message}${configurationSuffix(point)}`, file, 'trigger.options');
     }
     let migration: ClusterWorkerConfig['migration'];
     let migrationNorm: unknown;
@@ -203,7 +192,7 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
     const config: ClusterWorkerConfig = { hosts: e.cluster.hosts, vms: e.cluster.vms, cloudsimCompat: e.cluster.cloudsimCompat, detector: t.detector, triggerOptions, migration };
     const hashInput = { kind: 'cluster', cluster: e.cluster, trigger: { detector: t.detector, options: triggerNorm }, migration: migrationNorm };
     const configId = shortHash(hashInput);
-    if (seen.has(configId)) throw new InputError(`the sweep gives the same configuration twice${where(point)}: remove the duplicate value`, file, 'sweep.params');
+    if (seen.has(configId)) throw new InputError(`the sweep gives the same configuration twice${configurationSuffix(point)}: remove the duplicate value`, file, 'sweep.params');
     seen.add(configId);
     const cells = paramCols.map((c) => cell(point.find((p) => p.path === c.path)!.value));
     cells.push(t.detector, t.selection, t.placement, costsLabel(e));
