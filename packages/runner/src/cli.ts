@@ -15,6 +15,7 @@ import { buildPlan, headerOf } from './plan.js';
 import { firstPartyPlugins } from './plugins.js';
 import { runnerVersion } from './output.js';
 import { parseShard, runExperiment, shardFromEnv } from './run.js';
+import { CLUSTER_METRIC_COLUMNS, clusterPlanOf } from './cluster/plan.js';
 import { registerNew } from './scaffold/index.js';
 import { registerValidationCommands } from './validate-cli.js';
 
@@ -96,7 +97,22 @@ program
   .option('-n, --head <n>', 'runs to show', int('--head', 0), 10)
   .option('--seed <n>', "override the experiment's seed", int('--seed', 0))
   .action(async (file: string, o: { head: number; seed?: number }) => {
-    const plan = await buildPlan(file, o.seed !== undefined ? { seed: o.seed } : {});
+    const seedOpt = o.seed !== undefined ? { seed: o.seed } : {};
+    const cluster = await clusterPlanOf(file, seedOpt);
+    if (cluster) {
+      // One run per (configuration, day); `replication` is the day's index.
+      const configs = cluster.configs.length;
+      process.stdout.write(`${cluster.runs.length} runs (${configs} configuration${configs > 1 ? 's' : ''} × ${cluster.days.length} day${cluster.days.length > 1 ? 's' : ''}), seed ${cluster.seed}, cluster experiment\n`);
+      process.stdout.write(`columns: ${['run_id', 'config_id', 'replication', 'seed', ...cluster.paramColumns, ...cluster.labelColumns, ...CLUSTER_METRIC_COLUMNS].join(', ')}\n`);
+      process.stdout.write(['index', 'run_id', 'config_id', 'day', 'seed', ...cluster.paramColumns, ...cluster.labelColumns].join('\t') + '\n');
+      for (const r of cluster.runs.slice(0, o.head)) {
+        const m = cluster.configMeta[r.configIndex]!;
+        process.stdout.write([r.index, r.runId, m.configId, cluster.days[r.replication], r.seed, ...m.cells].join('\t') + '\n');
+      }
+      if (cluster.runs.length > o.head) process.stdout.write(`... ${cluster.runs.length - o.head} more\n`);
+      return;
+    }
+    const plan = await buildPlan(file, seedOpt);
     const configs = plan.configs.length;
     process.stdout.write(`${plan.runs.length} runs (${configs} configuration${configs > 1 ? 's' : ''} × ${plan.experiment.replications} replication${plan.experiment.replications > 1 ? 's' : ''}), seed ${plan.seed}, ${plan.experiment.fidelity} engine\n`);
     process.stdout.write(`columns: ${headerOf(plan).join(', ')}\n`);

@@ -9,6 +9,8 @@ import { writeReports } from './report/index.js';
 import { InputError } from './errors.js';
 import { csvText, readRunsCsv, writeAtomic } from './output.js';
 import { REPORT_METRICS } from './run.js';
+import { CLUSTER_REPORT_METRICS } from './cluster/plan.js';
+import { writeClusterReports } from './cluster/report.js';
 
 /** The merge found a problem with the rows (exit code 1): duplicates, strangers or gaps. */
 export class MergeError extends Error {
@@ -17,6 +19,9 @@ export class MergeError extends Error {
 
 interface Manifest {
   status: string;
+  /** 'cluster' for cluster experiments (older manifests: recognised by their `days`). */
+  kind?: 'migration' | 'cluster';
+  days?: string[];
   plan: { runs: number; sha256: string };
   columns: { ids: string[]; params: string[]; labels: string[]; metrics: string[] };
   [k: string]: unknown;
@@ -52,6 +57,7 @@ export async function mergeShards(dirs: readonly string[], opts: MergeOptions = 
   const manifests = dirs.map(readManifest);
   const first = manifests[0]!;
   manifests.forEach((m, i) => {
+    if (m.plan === undefined || m.columns === undefined) throw new InputError(`manifest.json lacks its plan or columns: not the output directory of 'livemig run'`, dirs[i]!);
     if (m.plan?.sha256 !== first.plan?.sha256)
       throw new InputError(`its plan (${m.plan?.runs} runs, ${m.plan?.sha256?.slice(0, 12)}) differs from ${dirs[0]}'s (${first.plan?.runs} runs, ${first.plan?.sha256?.slice(0, 12)}): shards of different experiments or seeds`, dirs[i]!);
   });
@@ -90,7 +96,12 @@ export async function mergeShards(dirs: readonly string[], opts: MergeOptions = 
   writeAtomic(runsPath, csvText([header!, ...planIds.map((id) => rows.get(id)!.row)]));
   writeAtomic(join(outDir, 'plan.txt'), planIds.join('\n') + '\n');
   const c = first.columns;
-  if (opts.reports ?? true) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: c.params, labelColumns: c.labels, metricColumns: REPORT_METRICS });
+  const isCluster = first.kind === 'cluster' || Array.isArray(first.days);
+  if (opts.reports ?? true) {
+    // A cluster experiment's rows are (configuration, day): its own summary, front and plots.
+    if (isCluster) await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: c.params, labelColumns: c.labels, metricColumns: CLUSTER_REPORT_METRICS });
+    else await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: c.params, labelColumns: c.labels, metricColumns: REPORT_METRICS });
+  }
   const manifest = { ...first, status: 'complete', shard: null, rows: planIds.length, merged: { from: dirs.map((d) => resolve(d)), at: new Date().toISOString() } };
   writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return { outDir, rows: planIds.length, missing: [] };

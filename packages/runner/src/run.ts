@@ -120,6 +120,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   const manifest = (status: string, finished?: Date, rows?: number) => ({
     livemig: runnerVersion(),
     status,
+    kind: cluster ? 'cluster' : 'migration',
     experiment: { name: plan.experiment.name, file: plan.file, sha256: plan.fileSha256 },
     seed: plan.seed,
     fidelity: plan.experiment.fidelity,

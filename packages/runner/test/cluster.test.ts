@@ -78,6 +78,29 @@ describe('livemig run on a cluster experiment', () => {
     expect(rows[5]!.slav).toBe(String(direct.slav));
   });
 
+  it('plan lists (configuration, day) runs; shards merged give the same runs.csv and reports as one run', () => {
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify(doc));
+    const p = livemig('plan', 'tiny.json', '--head', '3');
+    expect(p.status).toBe(0);
+    expect(p.stdout).toMatch(/^8 runs \(4 configurations × 2 days\), seed 7, cluster experiment/);
+    expect(p.stdout).toContain('energy_kWh');
+    const lines = p.stdout.trim().split('\n');
+    expect(lines.slice(3, 6).map((l) => l.split('\t')[3])).toEqual(['20110303', '20110306', '20110303']);
+    expect(lines.at(-1)).toBe('... 5 more');
+
+    if (!readFileSync(join(dir, 'w1', 'runs.csv'), 'utf8')) throw new Error('run the first test first');
+    for (const s of ['1/2', '2/2']) expect(livemig('run', 'tiny.json', '--shard', s, '--out', `shard-${s[0]}`, '--workers', '1', '--quiet').status).toBe(0);
+    // A shard alone is incomplete: merge names what is missing and writes nothing.
+    const partial = livemig('merge', 'shard-1', '--out', 'merged-partial');
+    expect(partial.status).toBe(1);
+    expect(partial.stderr).toMatch(/4 of 8 runs are missing/);
+    const m = livemig('merge', 'shard-2', 'shard-1', '--out', 'merged');
+    expect(m.stderr).toMatch(/merged 8 runs/);
+    expect(m.status).toBe(0);
+    for (const f of ['runs.csv', 'summary.csv', 'pareto.csv', 'energy-vs-slav.svg', 'energy-vs-downtime.svg']) expect(read('merged', f)).toBe(read('w1', f));
+    expect(JSON.parse(read('merged', 'manifest.json')).kind).toBe('cluster');
+  });
+
   it('refuses an unknown day and a detector option of another detector, before writing anything', () => {
     writeFileSync(join(dir, 'bad-day.json'), JSON.stringify({ ...doc, days: ['20990101'] }));
     const r = livemig('run', 'bad-day.json', '--out', 'bad', '--quiet');
