@@ -39,11 +39,12 @@ program
   .option('-w, --workers <n>', 'worker threads (default: os.availableParallelism())', int('--workers', 1))
   .option('--shard <i/n>', 'run only the plan indices with index % n == i-1 (default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set); combine with livemig merge')
   .option('--resume', 'keep the complete rows of an interrupted run in the output directory and run only the missing ones')
+  .option('--allow-plugin-drift', 'with --resume: keep rows made by other plugin or livemig versions (refused by default)')
   .option('--seed <n>', "override the experiment's seed", int('--seed', 0))
   .option('-q, --quiet', 'no progress output')
   .addOption(new Option('--progress <kind>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
   .addHelpText('after', '\nExample:\n  livemig run experiments/quickstart.json --workers 2\n  livemig run big.json --shard 3/8 --out results/big/shard-3 && livemig merge results/big/shard-* --out results/big')
-  .action(async (file: string, o: { out?: string; workers?: number; shard?: string; resume?: boolean; seed?: number; quiet?: boolean; progress: 'auto' | 'bar' | 'lines' | 'none' }) => {
+  .action(async (file: string, o: { out?: string; workers?: number; shard?: string; resume?: boolean; allowPluginDrift?: boolean; seed?: number; quiet?: boolean; progress: 'auto' | 'bar' | 'lines' | 'none' }) => {
     const shard = o.shard ? parseShard(o.shard) : shardFromEnv();
     const ac = new AbortController();
     let sigints = 0;
@@ -60,6 +61,7 @@ program
       ...(shard ? { shard } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       resume: o.resume ?? false,
+      allowPluginDrift: o.allowPluginDrift ?? false,
       progress: o.quiet ? 'none' : o.progress,
       signal: ac.signal,
     });

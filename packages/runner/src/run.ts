@@ -7,7 +7,7 @@
  * one truncated line. `--resume` keeps the complete rows whose run_id is in the plan, runs the
  * rest and rewrites runs.csv in plan order atomically (temp file + rename).
  */
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,8 @@ export interface RunOptions {
   workers?: number;
   shard?: Shard;
   resume?: boolean;
+  /** With `resume`: keep rows even if they were made by other plugin or livemig versions. */
+  allowPluginDrift?: boolean;
   /** Override the experiment's seed. */
   seed?: number;
   /** Progress display: a bar on a TTY, plain lines otherwise, or nothing. */
@@ -107,6 +109,15 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   // Rows kept from an interrupted run.
   const kept = new Map<string, string[]>();
   let existing = opts.resume ? readRunsCsv(runsPath) : null;
+  if (existing && !opts.allowPluginDrift) {
+    // Rows made by other code are not the same experiment: the run ids hash the configuration, not the code that ran it.
+    const drift = versionDrift(join(outDir, 'manifest.json'), plan.refs);
+    if (drift.length)
+      throw new InputError(
+        `its rows were made by other versions (${drift.join('; ')}): resuming would mix results of different code. Run into another --out, or pass --allow-plugin-drift to keep them anyway`,
+        runsPath,
+      );
+  }
   if (existing) {
     if (existing.header.join(',') !== header.join(','))
       throw new InputError(`its columns (${existing.header.join(', ')}) are not this experiment's (${header.join(', ')}): it comes from another experiment; use another --out`, runsPath);
@@ -258,6 +269,24 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   else if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
   writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('complete', new Date(), selected.length), null, 2) + '\n');
   return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: false };
+}
+
+/** Differences between the versions recorded in an earlier run's manifest and the ones resolved now. */
+function versionDrift(manifestPath: string, refs: Plan['refs']): string[] {
+  let before: { livemig?: string; plugins?: Array<{ package: string; version: string; member?: string }> };
+  try {
+    before = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof before;
+  } catch {
+    return [];
+  }
+  const drift: string[] = [];
+  if (before.livemig !== undefined && before.livemig !== runnerVersion()) drift.push(`@livemig/runner ${before.livemig} → ${runnerVersion()}`);
+  const then = new Map((before.plugins ?? []).map((p) => [p.package, p.version]));
+  for (const r of refs) {
+    const v = then.get(r.package);
+    if (v !== undefined && v !== r.version) drift.push(`${r.package} ${v} → ${r.version}`);
+  }
+  return [...new Set(drift)];
 }
 
 function abortPromise(signal?: AbortSignal): Promise<void> {

@@ -133,6 +133,20 @@ describe('livemig run', () => {
     expect(livemig('run', f, '--out', 'clean', '--workers', '2', '--quiet').code).toBe(0);
     expect(read('killed', 'runs.csv')).toBe(read('clean', 'runs.csv'));
     expect(JSON.parse(read('killed', 'manifest.json')).status).toBe('complete');
+
+    // Rows made by another plugin version are not resumed silently.
+    const manifestPath = join(dir, 'killed', 'manifest.json');
+    const manifest = JSON.parse(read('killed', 'manifest.json'));
+    const precopyRef = manifest.plugins.find((p: { package: string }) => p.package === '@livemig/strategy-precopy');
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, plugins: manifest.plugins.map((p: { package: string }) => (p === precopyRef ? { ...p, version: '0.0.1-old' } : p)) }));
+    const before = read('killed', 'runs.csv');
+    const drift = livemig('run', f, '--out', 'killed', '--resume', '--workers', '1', '--quiet');
+    expect(drift.code).toBe(2);
+    expect(drift.stderr).toMatch(/@livemig\/strategy-precopy 0\.0\.1-old → .*--allow-plugin-drift/);
+    expect(read('killed', 'runs.csv')).toBe(before);
+    const allowed = livemig('run', f, '--out', 'killed', '--resume', '--allow-plugin-drift', '--workers', '1');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toMatch(/0 runs simulated, 30 kept from before/);
   });
 });
 
