@@ -12,7 +12,7 @@ import { InputError } from './errors.js';
 import { experimentJsonSchema } from './experiment.js';
 import { mergeShards, MergeError } from './merge.js';
 import { buildPlan, headerOf } from './plan.js';
-import { firstPartyPlugins } from './plugins.js';
+import { firstPartyPlugins, installedPlugins } from './plugins.js';
 import { runnerVersion } from './output.js';
 import { parseShard, runExperiment, shardFromEnv } from './run.js';
 import { CLUSTER_METRIC_COLUMNS, clusterPlanOf } from './cluster/plan.js';
@@ -129,10 +129,11 @@ program
 
 program
   .command('plugins')
-  .description('list the installed first-party plugins (strategies, stop conditions, workloads) with their options and defaults')
-  .option('--json', 'print JSON (name, kind, package, version, description, options JSON Schema)')
+  .description('list the plugins livemig can use here — first-party, and every installed package with the livemig-plugin keyword — with their options and defaults')
+  .option('--json', 'print JSON (use, kind, package, version, description, options JSON Schema)')
   .action(async (o: { json?: boolean }) => {
-    const all = await firstPartyPlugins();
+    const installed = await installedPlugins([process.cwd()]);
+    const all = [...(await firstPartyPlugins()), ...installed.plugins];
     const described = all.map(({ ref, plugin }) => ({
       use: ref.use,
       kind: plugin.kind,
@@ -141,13 +142,17 @@ program
       description: plugin.description,
       options: z.toJSONSchema(plugin.options as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { default?: unknown; description?: string; type?: unknown; enum?: unknown[] }> },
     }));
+    for (const p of installed.problems) process.stderr.write(`livemig: warning: ${p}\n`);
     if (o.json) {
       process.stdout.write(JSON.stringify(described, null, 2) + '\n');
       return;
     }
-    for (const kind of ['strategy', 'stop-condition', 'workload'] as const) {
-      process.stdout.write(`\n${kind === 'strategy' ? 'Strategies' : kind === 'stop-condition' ? 'Stop conditions' : 'Workloads'}:\n`);
-      for (const p of described.filter((d) => d.kind === kind)) {
+    const titles = { strategy: 'Strategies', 'stop-condition': 'Stop conditions', workload: 'Workloads', trigger: 'Triggers (cluster experiments)' } as const;
+    for (const kind of ['strategy', 'stop-condition', 'workload', 'trigger'] as const) {
+      const ofKind = described.filter((d) => d.kind === kind);
+      if (ofKind.length === 0) continue;
+      process.stdout.write(`\n${titles[kind]}:\n`);
+      for (const p of ofKind) {
         process.stdout.write(`  ${p.use}  (${p.package}@${p.version})\n      ${p.description}\n`);
         for (const [name, s] of Object.entries(p.options.properties ?? {})) {
           const def = s.default !== undefined ? ` [default: ${JSON.stringify(s.default)}]` : '';

@@ -5,7 +5,7 @@
  * working directory, into module URLs; workers import those URLs (nothing executable crosses
  * threads) and pick the same member with {@link pickPlugin}.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,6 +30,7 @@ const FIRST_PARTY: ReadonlyArray<{ pkg: string; kind: PluginKind; alias?: string
   { pkg: '@livemig/strategy-stop-and-copy', kind: 'strategy', alias: 'stop-and-copy' },
   { pkg: '@livemig/stop-conditions', kind: 'stop-condition' },
   { pkg: '@livemig/workloads', kind: 'workload' },
+  { pkg: '@livemig/triggers', kind: 'trigger' },
 ];
 
 const KIND_WORD: Record<PluginKind, string> = { strategy: 'strategy', 'stop-condition': 'stop condition', workload: 'workload', trigger: 'trigger' };
@@ -168,6 +169,73 @@ export async function firstPartyPlugins(): Promise<Array<{ ref: PluginRef; plugi
     }
   }
   return out;
+}
+
+/**
+ * Plugins installed next to the first-party ones: every package in `node_modules` (of each
+ * directory and its parents, as Node resolves) whose package.json keywords include
+ * `livemig-plugin`. A package exporting one plugin of a kind is named by its package name, else by
+ * `package/member`. Packages that fail to import are reported, not thrown.
+ */
+export async function installedPlugins(dirs: readonly string[]): Promise<{ plugins: Array<{ ref: PluginRef; plugin: AnyPlugin }>; problems: string[] }> {
+  const firstParty = new Set(FIRST_PARTY.map((f) => f.pkg));
+  const seen = new Set<string>();
+  const plugins: Array<{ ref: PluginRef; plugin: AnyPlugin }> = [];
+  const problems: string[] = [];
+  const roots: string[] = [];
+  for (const d of dirs) {
+    for (let dir = resolve(d); ; dir = dirname(dir)) {
+      roots.push(join(dir, 'node_modules'));
+      if (dirname(dir) === dir) break;
+    }
+  }
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    const names: string[] = [];
+    for (const e of readdirSync(root)) {
+      if (e.startsWith('.')) continue;
+      if (e.startsWith('@')) {
+        try {
+          for (const f of readdirSync(join(root, e))) names.push(`${e}/${f}`);
+        } catch {
+          /* not a folder */
+        }
+      } else names.push(e);
+    }
+    for (const name of names.sort()) {
+      if (seen.has(name) || firstParty.has(name)) continue;
+      let pj: { keywords?: unknown; version?: string };
+      try {
+        pj = JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8')) as typeof pj;
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(pj.keywords) || !pj.keywords.includes('livemig-plugin')) continue;
+      seen.add(name);
+      const file = resolvePackage(name, [dirname(root)]);
+      if (file === null) {
+        problems.push(`${name}: has the livemig-plugin keyword but no importable entry point`);
+        continue;
+      }
+      const url = pathToFileURL(file).href;
+      let mod: Record<string, unknown>;
+      try {
+        mod = await importModule(url);
+      } catch (e) {
+        problems.push(`${name}: importing ${file} failed: ${(e as Error).message}`);
+        continue;
+      }
+      const found = pluginsOf(mod);
+      if (found.length === 0) problems.push(`${name}: has the livemig-plugin keyword but exports no plugin`);
+      const version = pj.version ?? 'unknown';
+      for (const { key, plugin } of found) {
+        const single = found.filter((f) => f.plugin.kind === plugin.kind).length === 1;
+        const use = single ? name : `${name}/${key}`;
+        plugins.push({ ref: { kind: plugin.kind, use, url, ...(single ? {} : { member: key }), package: name, version }, plugin });
+      }
+    }
+  }
+  return { plugins, problems };
 }
 
 /** Resolves plugin names of one experiment file, caching each name. */

@@ -67,12 +67,14 @@ describe('packed livemig packages in a fresh project', () => {
     expect(existsSync(join(project, 'node_modules/livemig-plugin-example/src/index.test.ts'))).toBe(false);
   });
 
-  it('npx livemig plugins lists the first-party plugins', () => {
+  it('npx livemig plugins lists the first-party and the installed third-party plugins', () => {
     const r = livemig('plugins');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/precopy\s+\(@livemig\/strategy-precopy@0\.1\.0\)/);
     expect(r.stdout).toContain('max-rounds');
+    // and the installed third-party package with the livemig-plugin keyword
+    expect(r.stdout).toMatch(/livemig-plugin-example\s+\(livemig-plugin-example@0\.1\.0\)/);
   });
 
   it('runs an experiment naming the plugin by its package name; the CSV has its rows', () => {
