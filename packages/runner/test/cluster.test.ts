@@ -101,6 +101,36 @@ describe('livemig run on a cluster experiment', () => {
     expect(JSON.parse(read('merged', 'manifest.json')).kind).toBe('cluster');
   });
 
+  it('injects host failures; a swept duration is written in seconds; reactive and proactive see the same failures', () => {
+    const failing = {
+      ...doc,
+      name: 'failing',
+      days: ['20110303'],
+      failures: { mtbf: '2 days', mttr: '2 h', announce: '0 s' },
+      sweep: { params: { 'failures.announce, trigger.options.evacuationLead': [['0 s', '0 s'], ['10 min', '10 min']] } },
+    };
+    writeFileSync(join(dir, 'failing.json'), JSON.stringify(failing));
+    const r = livemig('run', 'failing.json', '--out', 'failing', '--workers', '1', '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rows = parse(read('failing', 'runs.csv'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((x) => [x.failures_announce_s, x.trigger_evacuationLead_s])).toEqual([['0', '0'], ['600', '600']]);
+    expect(Number(rows[0]!.host_failures)).toBeGreaterThan(5);
+    expect(rows[1]!.host_failures).toBe(rows[0]!.host_failures);
+    // Reactive: every VM on a failed host is down for at least detection + boot.
+    expect(Number(rows[0]!.vm_lost_h)).toBeGreaterThan(0);
+    const direct = simulateCluster({
+      hosts: cloudsimHosts(40),
+      vms: cloudsimVms(loadDay('20110303').vms.slice(0, 50)),
+      trigger: lr.create(resolveOptions(lr, { ...cloudsimTriggerOptions, weighting: 'none', selection: 'mmt', placement: 'pabfd', evacuationLead: 600 }, 'trigger'), { rng: () => { throw new Error('no rng'); } } as never),
+      ...cloudsimCompat,
+      checkDestinationMemory: false,
+      failures: { mtbf_s: 2 * 86_400, mttr_s: 7200, detection_s: 30, boot_s: 60, announce_s: 600 },
+      seed: Number(rows[1]!.seed),
+    }).metrics;
+    expect([rows[1]!.vm_lost_h, rows[1]!.energy_kWh, rows[1]!.migrations]).toEqual([String(direct.vmHoursLost), String(direct.energy_kWh), String(direct.migrations)]);
+  });
+
   it('refuses an unknown day and a detector option of another detector, before writing anything', () => {
     writeFileSync(join(dir, 'bad-day.json'), JSON.stringify({ ...doc, days: ['20990101'] }));
     const r = livemig('run', 'bad-day.json', '--out', 'bad', '--quiet');

@@ -50,6 +50,19 @@ export const clusterExperimentSchema = z.strictObject({
     options: z.record(z.string(), z.unknown()).default({}).describe("the detector's other options (e.g. { \"safety\": 1.2 }); see @livemig/triggers"),
   }),
   migration: clusterMigrationSchema.prefault({ mode: 'cloudsim' }),
+  failures: z
+    .strictObject({
+      mtbf: schemas.seconds({ positive: true }).describe("mean time between failures of each host (exponential), e.g. '30 days' or '720 h'"),
+      mttr: schemas.seconds({ positive: true }).describe("mean time to repair (exponential), e.g. '4 h'"),
+      detection: schemas.seconds().default(30).describe('until the manager notices a failure and restarts its VMs elsewhere'),
+      boot: schemas.seconds().default(60).describe('boot time of a restarted VM'),
+      announce: schemas
+        .seconds()
+        .default(0)
+        .describe('a perfect predictor announces each failure this long ahead (0: none); with trigger.options.evacuationLead ≥ this, the policy evacuates the host first'),
+    })
+    .optional()
+    .describe('host failures (exponential MTBF/MTTR from the day\'s seed); VMs on a failed host are lost until restarted elsewhere'),
   sweep: sweepSchema.optional(),
 });
 export type ClusterExperimentInput = z.input<typeof clusterExperimentSchema>;

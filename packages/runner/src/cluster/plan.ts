@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { deriveSeed, resolveOptions, type AnyPlugin } from '@livemig/core';
+import { deriveSeed, parseQuantity, resolveOptions, type AnyPlugin, type Quantity } from '@livemig/core';
 import { listDays } from '@livemig/data-planetlab';
 import { triggers } from '@livemig/triggers';
 import { sha256, shortHash } from '../canonical.js';
@@ -57,6 +57,7 @@ export interface ClusterWorkerConfig {
   readonly detector: 'thr' | 'iqr' | 'mad' | 'lr' | 'lrr';
   /** Trigger plugin options as given (selection, placement and detector options; compat options added by the worker). */
   readonly triggerOptions: Record<string, unknown>;
+  readonly failures?: { readonly mtbf_s: number; readonly mttr_s: number; readonly detection_s: number; readonly boot_s: number; readonly announce_s: number };
   readonly migration:
     | { readonly mode: 'cloudsim'; readonly bandwidthShare: number }
     | {
@@ -99,6 +100,20 @@ function setPath(doc: Record<string, unknown>, path: string, value: unknown): vo
   o[segs.at(-1)!] = JSON.parse(JSON.stringify(value));
 }
 
+/** The quantity all of a column's values parse as, when some carry a unit; else null. */
+function quantityOf(values: readonly unknown[]): Quantity | null {
+  if (!values.some((v) => typeof v === 'string')) return null;
+  for (const q of ['seconds', 'bytes', 'rate', 'pageRate'] as const) {
+    try {
+      for (const v of values) parseQuantity(v, q);
+      return q;
+    } catch {
+      /* not this one */
+    }
+  }
+  return null;
+}
+
 /** Paths whose values are told apart by the label columns. */
 const LABEL_PATHS = new Set(['trigger.detector', 'trigger.selection', 'trigger.placement', 'migration', 'migration.strategy', 'migration.stop', 'migration.mode']);
 
@@ -131,7 +146,13 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
   for (const d of days) if (!available.includes(d)) throw new InputError(`no PlanetLab day ${d} (available: ${available.join(', ')})`, file, 'days');
 
   const points: Point[] = defs.length ? expandPoints(defs, 'grid', 1, seed) : [[]];
-  const paramCols = defs.flatMap((d) => d.paths).filter((p) => !LABEL_PATHS.has(p)).map((path) => ({ path, name: columnName(path, null) }));
+  // A swept value with a unit ('10 min', '1 Gbit/s') is written in SI with the unit in the column name.
+  const paramCols = defs.flatMap((d) => d.paths.map((path, k) => ({ path, values: d.tuples!.map((t) => t[k]) })))
+    .filter((c) => !LABEL_PATHS.has(c.path))
+    .map(({ path, values }) => {
+      const quantity = quantityOf(values);
+      return { path, quantity, name: columnName(path, quantity) };
+    });
   const resolver = new PluginResolver(opts.resolveDirs ?? [dirname(abs), process.cwd()]);
   const { refs, indexOf: refOf } = createRefTable();
   const component = async (spec: unknown, kind: 'strategy' | 'stop-condition', path: string, point: Point): Promise<{ wc: WorkerComponent; norm: unknown; plugin: AnyPlugin }> => {
@@ -189,12 +210,18 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
       migration = { mode: 'strategy', strategy: st.wc, stop: sp.ws, fidelity: m.fidelity, maxDirtyRate_pages_s: m.maxDirtyRate, workingSetFraction: m.workingSetFraction, bandwidthShare: m.bandwidthShare };
       migrationNorm = { ...migration, strategy: st.norm, stop: sp.norm };
     }
-    const config: ClusterWorkerConfig = { hosts: e.cluster.hosts, vms: e.cluster.vms, cloudsimCompat: e.cluster.cloudsimCompat, detector: t.detector, triggerOptions, migration };
-    const hashInput = { kind: 'cluster', cluster: e.cluster, trigger: { detector: t.detector, options: triggerNorm }, migration: migrationNorm };
+    const f = e.failures;
+    const failures = f ? { mtbf_s: f.mtbf, mttr_s: f.mttr, detection_s: f.detection, boot_s: f.boot, announce_s: f.announce } : undefined;
+    const config: ClusterWorkerConfig = { hosts: e.cluster.hosts, vms: e.cluster.vms, cloudsimCompat: e.cluster.cloudsimCompat, detector: t.detector, triggerOptions, migration, ...(failures ? { failures } : {}) };
+    // Without failures the hash is the one of earlier versions (ids of committed results stay).
+    const hashInput = { kind: 'cluster', cluster: e.cluster, trigger: { detector: t.detector, options: triggerNorm }, migration: migrationNorm, ...(failures ? { failures } : {}) };
     const configId = shortHash(hashInput);
     if (seen.has(configId)) throw new InputError(`the sweep gives the same configuration twice${configurationSuffix(point)}: remove the duplicate value`, file, 'sweep.params');
     seen.add(configId);
-    const cells = paramCols.map((c) => cell(point.find((p) => p.path === c.path)!.value));
+    const cells = paramCols.map((c) => {
+      const v = point.find((p) => p.path === c.path)!.value;
+      return cell(c.quantity ? parseQuantity(v, c.quantity, c.path) : v);
+    });
     cells.push(t.detector, t.selection, t.placement, costsLabel(e));
     const configIndex = configs.push(config) - 1;
     configMeta.push({ configId, cells });

@@ -70,6 +70,7 @@ export function runClusterDay(config: ClusterWorkerConfig, dayName: string, seed
     migration,
     // The destination checks memory as the policy does (CloudSim's PlanetLab setup: not at all).
     checkDestinationMemory: checkMemory,
+    ...(config.failures ? { failures: config.failures } : {}),
     seed,
   });
   return rowOf(dayName, r.metrics);
