@@ -16,6 +16,7 @@ import { firstPartyPlugins, installedPlugins } from './plugins.js';
 import { runnerVersion } from './output.js';
 import { parseShard, runExperiment, shardFromEnv } from './run.js';
 import { CLUSTER_METRIC_COLUMNS, clusterPlanOf } from './cluster/plan.js';
+import { clusterExperimentSchema } from './cluster/experiment.js';
 import { registerNew } from './scaffold/index.js';
 import { registerValidationCommands } from './validate-cli.js';
 
@@ -168,7 +169,7 @@ program
   .description('print (or write) the JSON Schema of experiment files, for editors ("$schema" in the file)')
   .option('-o, --out <file>', 'write to a file instead of stdout')
   .action((o: { out?: string }) => {
-    const text = JSON.stringify(experimentJsonSchema(), null, 2) + '\n';
+    const text = JSON.stringify(experimentJsonSchema(clusterExperimentSchema), null, 2) + '\n';
     if (o.out) {
       mkdirSync(dirname(o.out), { recursive: true });
       writeFileSync(o.out, text);

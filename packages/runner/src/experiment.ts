@@ -111,8 +111,9 @@ export const defineExperiment = <const E extends ExperimentInput & { sweep?: unk
 export type Experiment = z.output<typeof experimentSchema>;
 
 /** The JSON Schema of experiment files, for editors (`"$schema"` in the file). */
-export function experimentJsonSchema(): Record<string, unknown> {
-  const s = z.toJSONSchema(experimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+export function experimentJsonSchema(cluster?: z.ZodType): Record<string, unknown> {
+  // Cluster experiments ("kind": "cluster") are the other branch (their schema imports this module's parts).
+  const s = z.toJSONSchema(cluster ? z.union([experimentSchema, cluster]) : experimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return { ...s, title: 'livemig experiment', $id: 'https://livemig.dev/schema/experiment.schema.json' };
 }
 
