@@ -80,6 +80,15 @@ describe('livemig validate', () => {
     expect(r2.stderr).toMatch(/no run of the plan matches network_bandwidth_Bps=1/);
   });
 
+  it('passes every shipped reproduction (CI runs all of experiments/reproductions)', () => {
+    const r = livemig('validate', REPRO, '--json');
+    const v = JSON.parse(r.stdout) as { failed: number; results: Array<{ case: string; metric: string; pass: boolean }> };
+    expect(v.results.filter((x) => !x.pass)).toEqual([]);
+    expect(v.failed).toBe(0);
+    expect(r.code).toBe(0);
+    expect(v.results.length).toBeGreaterThanOrEqual(200);
+  });
+
   it('passes the shipped reproductions (SimGrid 3.32: 18 migrations within 0.1 %, exact rounds)', () => {
     const r = livemig('validate', join(REPRO, 'simgrid-3.32.json'), '--json');
     expect(r.code).toBe(0);
