@@ -29,8 +29,17 @@ export interface ClusterFlow {
 }
 
 export interface ClusterNetwork {
-  /** Send `bytes` over `route` (link indices) at most at `cap_Bps`; `onDone` when the last byte arrives (after the route's latency plus the transfer). */
-  transfer(d: { route: readonly number[]; cap_Bps?: number; bytes: number; onDone: () => void }): ClusterFlow;
+  /**
+   * Send `bytes` over `route` (link indices) at most at `cap_Bps`; `onDone` when the last byte
+   * arrives (after the route's latency plus the transfer).
+   *
+   * `follows`: the flow whose `onDone` is running now, which the caller no longer uses (the next
+   * round of a migration). When the new transfer has the same route and cap and no latency, it
+   * takes that flow's place at once — the same object, its rate kept — instead of waiting for the
+   * re-solve of this instant to match it (the same rates and completion times, without a flow, a
+   * re-solve event and the list churn per round). Otherwise it starts as a fresh transfer.
+   */
+  transfer(d: { route: readonly number[]; cap_Bps?: number; bytes: number; onDone: () => void; follows?: ClusterFlow }): ClusterFlow;
   /** Flows currently sharing links. */
   readonly activeCount: number;
   /** Rate recomputations done, flows they covered, and flows that took the rate of the flow they replaced (for benchmarks). */
@@ -55,6 +64,21 @@ interface Flow extends ClusterFlow {
   seen: number;
   /** Local index in the current component. */
   local: number;
+  /** Attachments so far: the link-list entries of the current one carry this number. */
+  gen: number;
+  /** While its `onDone` runs: the entry it left in the changes of this instant (a `follows` transfer takes it back). */
+  leaving: Gone | null;
+  /** Its completion callback (one closure per flow, reused by its renewals). */
+  onComplete: () => void;
+}
+
+/** A flow that left at this instant: its route, cap, rate and the links to recompute. */
+interface Gone {
+  route: readonly number[];
+  cap: number;
+  rate: number;
+  seeds: number[];
+  matched: boolean;
 }
 
 /** Relative rounding allowed in the running sums of {@link slack}. */
@@ -69,7 +93,31 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     if (!(l.latency_s >= 0)) throw new RangeError(`link ${l.id}: latency must be >= 0 s, got ${l.latency_s}`);
     capacity[i] = l.bandwidth_Bps;
   });
+  // The flows on each link, in the order they attached. A flow that leaves is not spliced out
+  // (the core switch's list holds every flow): its entry dies — the flow is inactive or attached
+  // again since (`gen`) — and dead entries are dropped when they outnumber the live ones.
   const onLink: Flow[][] = Array.from({ length: L }, () => []);
+  const onLinkGen: number[][] = Array.from({ length: L }, () => []);
+  const liveOn = new Int32Array(L);
+  const entryLive = (l: number, i: number): boolean => {
+    const f = onLink[l]![i]!;
+    return f.active && f.gen === onLinkGen[l]![i];
+  };
+  const compactLink = (l: number): void => {
+    const fs = onLink[l]!;
+    const gs = onLinkGen[l]!;
+    let n = 0;
+    for (let i = 0; i < fs.length; i++) {
+      const f = fs[i]!;
+      if (f.active && f.gen === gs[i]) {
+        fs[n] = f;
+        gs[n] = gs[i]!;
+        n++;
+      }
+    }
+    fs.length = n;
+    gs.length = n;
+  };
   /** Σ finite maxRate of the flows on each link, and the number of its flows with an infinite one. */
   const bound = new Float64Array(L);
   const unbounded = new Int32Array(L);
@@ -87,6 +135,9 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
   let frozen = new Uint8Array(16);
   let remaining = new Float64Array(16);
   let unfrozenOn = new Int32Array(16);
+  /** Local links of the component flows' routes: flow i's are flowLinks[flowLinkStart[i] .. flowLinkStart[i + 1]). */
+  let flowLinkStart = new Int32Array(17);
+  let flowLinks = new Int32Array(48);
 
   /**
    * Link l limits no flow: even at the highest rates they could get were l unlimited, its flows
@@ -108,7 +159,8 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     registerLink(l);
     if (linkFull[l] === mark) return;
     linkFull[l] = mark;
-    for (const f of onLink[l]!) addFlow(f);
+    const fs = onLink[l]!;
+    for (let i = 0; i < fs.length; i++) if (entryLive(l, i)) addFlow(fs[i]!);
   };
   const addFlow = (f: Flow): void => {
     if (f.seen === mark) return;
@@ -122,8 +174,8 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
   // Changes at one instant are solved together: the first change schedules a recomputation after
   // the events already queued for this instant (e.g. a round that ends and the next that starts).
   let pendingFlows: Flow[] = [];
-  /** Flows that left at this instant: their route, cap, rate and the links to recompute. */
-  let pendingGone: Array<{ route: readonly number[]; cap: number; rate: number; seeds: number[]; matched: boolean }> = [];
+  /** Flows that left at this instant. */
+  let pendingGone: Gone[] = [];
   let scheduled = false;
   const sameRoute = (a: readonly number[], b: readonly number[]): boolean => {
     if (a === b) return true;
@@ -158,7 +210,7 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
       stats.inherited++;
       f.t = kernel.now;
       f.rate_Bps = rate;
-      f.completion = kernel.schedule(Math.max(0, f.left) / rate, () => finish(f));
+      f.completion = kernel.schedule(Math.max(0, f.left) / rate, f.onComplete);
     }
   };
   const later = (): void => {
@@ -221,8 +273,8 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
    */
   const recompute = (seeds: readonly number[], seedFlows: readonly Flow[]): void => {
     mark++;
-    compFlows = [];
-    compLinks = [];
+    compFlows.length = 0;
+    compLinks.length = 0;
     for (const f of seedFlows) if (f.active) addFlow(f);
     for (const l of seeds) addLink(l);
     const F = compFlows.length;
@@ -242,31 +294,46 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
       remaining[k] = capacity[compLinks[k]!]!;
       unfrozenOn[k] = 0;
     }
+    // Every link of a component flow's route is in the component (registered or added).
+    if (flowLinkStart.length < F + 1) flowLinkStart = new Int32Array(2 * F + 1);
+    let total = 0;
+    for (let i = 0; i < F; i++) total += compFlows[i]!.route.length;
+    if (flowLinks.length < total) flowLinks = new Int32Array(2 * total);
     heapN = 0;
+    let unfrozen = 0;
+    let at = 0;
     for (let i = 0; i < F; i++) {
       const f = compFlows[i]!;
+      const route = f.route;
+      flowLinkStart[i] = at;
+      for (let j = 0; j < route.length; j++) flowLinks[at++] = linkLocal[route[j]!]!;
       rates[i] = 0;
       if (f.cap <= 0) {
         frozen[i] = 1;
         continue;
       }
       frozen[i] = 0;
-      for (const l of f.route) if (linkSeen[l] === mark) unfrozenOn[linkLocal[l]!]!++;
+      unfrozen++;
+      for (let j = flowLinkStart[i]!; j < at; j++) unfrozenOn[flowLinks[j]!]!++;
       if (f.cap !== Infinity) push(f.cap, -1 - i);
     }
+    flowLinkStart[F] = at;
     for (let k = 0; k < K; k++) if (unfrozenOn[k]! > 0) push(remaining[k]! / unfrozenOn[k]!, k);
     let level = 0;
+    /** Freeze flow i at `rate`: its links' shares change. */
     const freeze = (i: number, rate: number): void => {
       frozen[i] = 1;
       rates[i] = rate;
-      for (const l of compFlows[i]!.route) {
-        if (linkSeen[l] !== mark) continue;
-        const k = linkLocal[l]!;
+      unfrozen--;
+      const end = flowLinkStart[i + 1]!;
+      for (let j = flowLinkStart[i]!; j < end; j++) {
+        const k = flowLinks[j]!;
         remaining[k]! -= rate;
         if (--unfrozenOn[k]! > 0) push(Math.max(0, remaining[k]!) / unfrozenOn[k]!, k);
       }
     };
-    while (heapN > 0) {
+    // Once every flow is frozen the entries left are stale (their links have no unfrozen flow).
+    while (heapN > 0 && unfrozen > 0) {
       const key = heapKey[0]!;
       const id = heapId[0]!;
       pop();
@@ -281,7 +348,12 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
       // A stale entry: the link's share changed (a newer entry holds it) or its flows are frozen.
       if (n === 0 || key !== Math.max(0, remaining[id]!) / n) continue;
       level = Math.max(level, key);
-      for (const f of onLink[compLinks[id]!]!) if (f.seen === mark && !frozen[f.local]) freeze(f.local, level);
+      const l = compLinks[id]!;
+      const fs = onLink[l]!;
+      for (let e = 0; e < fs.length; e++) {
+        const f = fs[e]!;
+        if (f.seen === mark && entryLive(l, e) && !frozen[f.local]) freeze(f.local, level);
+      }
     }
     const now = kernel.now;
     for (let i = 0; i < F; i++) {
@@ -292,40 +364,57 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
       f.t = now;
       f.rate_Bps = r;
       if (f.completion) kernel.cancel(f.completion);
-      f.completion = r > 0 ? kernel.schedule(Math.max(0, f.left) / r, () => finish(f)) : undefined;
+      f.completion = r > 0 ? kernel.schedule(Math.max(0, f.left) / r, f.onComplete) : undefined;
+    }
+  };
+
+  /** Put f on its links (at the end of their lists). */
+  const link = (f: Flow): void => {
+    f.active = true;
+    f.gen++;
+    activeCount++;
+    const route = f.route;
+    for (let j = 0; j < route.length; j++) {
+      const l = route[j]!;
+      onLink[l]!.push(f);
+      onLinkGen[l]!.push(f.gen);
+      liveOn[l]!++;
+      if (f.maxRate[j] === Infinity) unbounded[l]!++;
+      else bound[l]! += f.maxRate[j]!;
     }
   };
 
   const attach = (f: Flow): void => {
-    f.active = true;
-    activeCount++;
-    f.route.forEach((l, j) => {
-      onLink[l]!.push(f);
-      if (f.maxRate[j] === Infinity) unbounded[l]!++;
-      else bound[l]! += f.maxRate[j]!;
-    });
+    link(f);
     // Links that stay slack limit no one: the new flow and what it binds to are enough.
     pendingFlows.push(f);
     later();
   };
 
-  const detach = (f: Flow): void => {
+  /** Take f off its links; the entry of the change, to push to `pendingGone`. */
+  const unlink = (f: Flow): Gone => {
     f.active = false;
     activeCount--;
     const seeds: number[] = [];
-    for (let j = 0; j < f.route.length; j++) {
-      const l = f.route[j]!;
+    const route = f.route;
+    for (let j = 0; j < route.length; j++) {
+      const l = route[j]!;
       const wasBinding = !slack(l);
-      const list = onLink[l]!;
-      list.splice(list.indexOf(f), 1);
+      liveOn[l]!--;
       if (f.maxRate[j] === Infinity) unbounded[l]!--;
       else bound[l]! -= f.maxRate[j]!;
-      if (list.length === 0) bound[l] = 0;
+      if (liveOn[l] === 0) bound[l] = 0;
       if (wasBinding || !slack(l)) seeds.push(l);
+      const n = onLink[l]!.length;
+      if (n > 16 && n > 2 * liveOn[l]!) compactLink(l);
     }
     if (f.completion) kernel.cancel(f.completion);
     f.completion = undefined;
-    pendingGone.push({ route: f.route, cap: f.cap, rate: f.rate_Bps, seeds, matched: false });
+    return { route: f.route, cap: f.cap, rate: f.rate_Bps, seeds, matched: false };
+  };
+
+  const detach = (f: Flow): void => {
+    pendingGone.push(unlink(f));
     later();
   };
 
@@ -333,10 +422,80 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     f.completion = undefined;
     f.left = 0;
     f.t = kernel.now;
-    detach(f);
+    const gone = unlink(f);
+    pendingGone.push(gone);
     f.rate_Bps = 0;
+    // The re-solve of this instant is scheduled once onDone has returned: a `follows` transfer
+    // from onDone takes the entry back, and with nothing else changed there is nothing to solve.
+    // (onDone schedules no zero-delay event that the re-solve would otherwise precede.)
+    f.leaving = gone;
     f.done();
+    if (f.leaving === gone) {
+      f.leaving = null;
+      later();
+    }
   };
+
+  /** Renew f, which finished at this instant, as the next transfer on its route at its cap and rate. */
+  const renew = (f: Flow, gone: Gone, bytes: number, onDone: () => void): Flow => {
+    f.leaving = null;
+    pendingGone.splice(pendingGone.lastIndexOf(gone), 1);
+    f.left = bytes;
+    f.t = kernel.now;
+    f.done = onDone;
+    link(f);
+    stats.inherited++;
+    f.rate_Bps = gone.rate;
+    f.completion = kernel.schedule(Math.max(0, f.left) / gone.rate, f.onComplete);
+    return f;
+  };
+
+  class FlowImpl implements Flow {
+    maxRate: Float64Array;
+    rate_Bps = 0;
+    left: number;
+    t: number;
+    completion: EventHandle | undefined = undefined;
+    active = false;
+    cancelled = false;
+    seen = 0;
+    local = 0;
+    gen = 0;
+    leaving: Gone | null = null;
+    readonly onComplete: () => void;
+    constructor(
+      readonly route: readonly number[],
+      readonly cap: number,
+      bytes: number,
+      public done: () => void,
+    ) {
+      this.left = bytes;
+      this.t = kernel.now;
+      this.onComplete = () => finish(this);
+      const maxRate = new Float64Array(route.length);
+      for (let j = 0; j < route.length; j++) {
+        let m = cap;
+        for (let i = 0; i < route.length; i++) if (i !== j) m = Math.min(m, capacity[route[i]!]!);
+        maxRate[j] = m;
+      }
+      this.maxRate = maxRate;
+    }
+    get remaining_bytes(): number {
+      return Math.max(0, this.left - this.rate_Bps * (kernel.now - this.t));
+    }
+    cancel(): void {
+      if (this.cancelled) return;
+      this.cancelled = true;
+      if (this.active) {
+        this.left -= this.rate_Bps * (kernel.now - this.t);
+        this.t = kernel.now;
+        detach(this);
+      }
+      if (this.completion) kernel.cancel(this.completion);
+      this.completion = undefined;
+      this.rate_Bps = 0;
+    }
+  }
 
   return {
     get activeCount() {
@@ -352,42 +511,11 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
         if (!(Number.isInteger(l) && l >= 0 && l < L)) throw new RangeError(`route names link ${l}, but there are ${L} links`);
         latency += links[l]!.latency_s;
       }
-      const maxRate = new Float64Array(d.route.length);
-      for (let j = 0; j < d.route.length; j++) {
-        let m = cap;
-        for (let i = 0; i < d.route.length; i++) if (i !== j) m = Math.min(m, capacity[d.route[i]!]!);
-        maxRate[j] = m;
-      }
       if (d.route.length === 0 && cap === Infinity) throw new RangeError('transfer crosses no link and has no rate cap: its rate would be infinite');
-      const f: Flow = {
-        route: d.route,
-        cap,
-        maxRate,
-        rate_Bps: 0,
-        left: d.bytes,
-        t: kernel.now,
-        done: d.onDone,
-        completion: undefined,
-        active: false,
-        cancelled: false,
-        seen: 0,
-        local: 0,
-        get remaining_bytes() {
-          return Math.max(0, f.left - f.rate_Bps * (kernel.now - f.t));
-        },
-        cancel() {
-          if (f.cancelled) return;
-          f.cancelled = true;
-          if (f.active) {
-            f.left -= f.rate_Bps * (kernel.now - f.t);
-            f.t = kernel.now;
-            detach(f);
-          }
-          if (f.completion) kernel.cancel(f.completion);
-          f.completion = undefined;
-          f.rate_Bps = 0;
-        },
-      };
+      const prev = d.follows;
+      if (prev instanceof FlowImpl && prev.leaving && latency === 0 && prev.cap === cap && prev.leaving.rate > 0 && !prev.cancelled && sameRoute(prev.route, d.route))
+        return renew(prev, prev.leaving, d.bytes, d.onDone);
+      const f = new FlowImpl(d.route, cap, d.bytes, d.onDone);
       const begin = (): void => {
         if (f.cancelled) return;
         f.t = kernel.now;

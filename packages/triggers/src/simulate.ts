@@ -529,6 +529,8 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
             mig.clock.advance(dt);
             step(dt);
           },
+          // The next round, started from the previous one's onDone, takes its place on the links.
+          follows: r.flow,
         });
         return;
       }
