@@ -149,3 +149,35 @@ describe('PageSet', () => {
     expect(() => new PageSet(2.5)).toThrow('PageSet size must be a non-negative integer, got 2.5');
   });
 });
+
+describe('PageSet.nextClearFrom / prevClearFrom', () => {
+  it('find the nearest page not in the set, like a scan (property)', () => {
+    fc.assert(
+      fc.property(sizeArb, fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })), fc.integer({ min: -40, max: 340 }), (size, fracs, from) => {
+        const ps = new PageSet(size);
+        const model = new Set<number>();
+        for (const f of fracs) {
+          const p = Math.floor(f * size);
+          if (size > 0) {
+            ps.add(p);
+            model.add(p);
+          }
+        }
+        if (fracs.length % 3 === 0 && size > 0) {
+          ps.fill();
+          for (let p = 0; p < size; p++) model.add(p);
+          const p = Math.floor((fracs[0] ?? 0.5) * size);
+          ps.remove(p);
+          model.delete(p);
+        }
+        let next = -1;
+        for (let p = Math.max(0, from); p < size; p++) if (!model.has(p)) { next = p; break; }
+        let prev = -1;
+        for (let p = Math.min(size - 1, from); p >= 0; p--) if (!model.has(p)) { prev = p; break; }
+        expect(ps.nextClearFrom(from)).toBe(next);
+        expect(ps.prevClearFrom(from)).toBe(prev);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

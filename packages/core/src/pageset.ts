@@ -114,6 +114,38 @@ export class PageSet {
     }
   }
 
+  /** The smallest page >= `from` not in the set, or -1. */
+  nextClearFrom(from: number): number {
+    if (from >= this.size) return -1;
+    if (!(from > 0)) from = 0;
+    from = Math.ceil(from);
+    let i = from >>> 5;
+    let w = ~this.words[i]! & (0xffffffff << (from & 31));
+    for (;;) {
+      if (w !== 0) {
+        const p = (i << 5) + (31 - Math.clz32(w & -w));
+        return p < this.size ? p : -1;
+      }
+      if (++i >= this.words.length) return -1;
+      w = ~this.words[i]!;
+    }
+  }
+
+  /** The largest page <= `from` not in the set, or -1. */
+  prevClearFrom(from: number): number {
+    if (from < 0) return -1;
+    if (from >= this.size) from = this.size - 1;
+    from = Math.floor(from);
+    let i = from >>> 5;
+    // Bits 0..(from & 31) of the word.
+    let w = ~this.words[i]! & (0xffffffff >>> (31 - (from & 31)));
+    for (;;) {
+      if (w !== 0) return (i << 5) + (31 - Math.clz32(w));
+      if (--i < 0) return -1;
+      w = ~this.words[i]!;
+    }
+  }
+
   *[Symbol.iterator](): IterableIterator<number> {
     for (let p = this.nextFrom(0); p !== -1; p = this.nextFrom(p + 1)) yield p;
   }
