@@ -70,30 +70,59 @@ export interface SendOptions {
   readonly delta?: DeltaCompression;
 }
 
+/** Pivots that `bubbling` pre-paging keeps by default (the most recent faults it pushes around). */
+export const DEFAULT_PIVOTS = 4;
+
 /** Post-copy transfer: active push of the absent pages while the guest runs and faults. */
 export interface PostcopyOptions {
-  /** Rate limit of the push (bytes/s); faults are served at link speed. Default: none. */
+  /** Rate limit of the push (bytes/s); pages sent on demand go at link speed. Default: none. */
   readonly cap_Bps?: number;
-  /** Pages per push message; the guest's faults in a push window are served after it. Default 256. */
+  /**
+   * Most pages per push message. Page-exact: a message is also cut where a fault's request could
+   * reach the source (2 × latency after the guest's next access to a missing page), so a page
+   * asked for is sent at the first page boundary after its request arrives. Fluid: the faults
+   * of a push window are served after it. Default 256.
+   */
   readonly chunkPages?: number;
   /**
-   * Push order: `sequential` (ascending page order) or `around-faults` (Hines et al.'s pre-paging
-   * by bubbling: after a fault at page p the push goes on from p + 1, so the pages around the
-   * faulting address come next). The fluid engine has no addresses: both orders are the same there.
+   * Push order (page-exact; the fluid engine has no addresses, every order is the same there):
+   * - `sequential`: ascending page order, wrapping around;
+   * - `around-faults`: after a fault at page p the push goes on from p + 1 (forward only);
+   * - `bubbling`: Hines & Gopalan's pre-paging by bubbling with multiple pivots: each fault is
+   *   a pivot and the push grows a bubble around it, alternately one page forward and one page
+   *   backward (skipping pages already sent); the {@link PostcopyOptions.pivots} most recent
+   *   pivots take turns page by page, the newest first; before the first fault, page order.
    */
-  readonly pushOrder?: 'sequential' | 'around-faults';
+  readonly pushOrder?: 'sequential' | 'around-faults' | 'bubbling';
+  /** `bubbling`: how many recent pivots the push keeps bubbling around. Default {@link DEFAULT_PIVOTS}. */
+  readonly pivots?: number;
 }
 
 /** What a post-copy transfer did. Counts are expected values on the fluid engine. */
 export interface PostcopyStats {
   /** Pages sent by active push. */
   readonly pushed: number;
-  /** Remote page faults: first guest accesses to pages still at the source. */
+  /**
+   * Network-bound faults: guest accesses to a page that had not arrived and that the source
+   * sent on demand (the request reached it before the push had sent the page). Each costs at
+   * least a round trip plus the page's transfer.
+   */
   readonly faults: number;
-  /** Seconds the vCPU waited on faults (round trip + page transfer each). */
+  /**
+   * Page-exact: guest stalls on a page the push had already sent (in flight) or sent before
+   * the request arrived: waits, but no page sent on demand. Fluid: 0.
+   */
+  readonly pushWaits: number;
+  /** Seconds the vCPU was stalled on pages not yet at the destination (faults and push waits). */
   readonly faultWait_s: number;
   readonly bytes: number;
   readonly duration_s: number;
+  /**
+   * Lost guest work (seconds of full-speed work) that the driver's clock did not see: it counts
+   * (1 − speed) of each message, and a stall that starts or ends inside a message is only known
+   * after it. The strategy adds it to `app_degradation_s`. 0 on the fluid engine.
+   */
+  readonly degradationAdjust_s: number;
 }
 
 /** What one send moved. Counts are expected values on the fluid engine. */
@@ -165,10 +194,13 @@ export interface GuestMemory {
    */
   switchToPostcopy(): number;
   /**
-   * Move every absent page to the destination: push chunks of absent pages while the guest
-   * runs; a guest access to an absent page is a fault served with one round trip
-   * (2 × latency) plus the page's transfer while the vCPU waits (speed 0). Ends when no page
-   * is absent.
+   * Move every absent page to the destination: push absent pages while the guest runs; a guest
+   * access to a page not yet at the destination stalls the vCPU until it arrives. Page-exact:
+   * the guest's accesses run in order and it stops at the first missing page; its request
+   * reaches the source one latency later, which sends the page next on the same link (after
+   * the page on the wire) unless the push has sent it already; the push goes on meanwhile, so
+   * a fault costs at least a round trip (2 × latency) plus the page's transfer. Fluid: the
+   * faults of a push window are served after it, the push stopped. Ends when no page is absent.
    */
   postcopyTransfer(opts?: PostcopyOptions): Generator<SendAction, PostcopyStats, number>;
 }
@@ -205,9 +237,15 @@ export interface MemoryOptions {
  * after it, so a write either precedes a page's send (the destination gets it) or marks it dirty.
  *
  * Post-copy: a presence bitset. After the switch the source copy is frozen (the VM no longer
- * runs there), so an absent page's source version is the one the guest last wrote; a guest
- * write to an absent page first fetches it (a fault, counted and served after the push window
- * it falls in, with the vCPU stopped) and then applies to the destination copy.
+ * runs there), so an absent page's source version is the one the guest last wrote. One link
+ * carries the push and the pages asked for, message after message (the driver times each);
+ * the guest replays the workload's accesses in order, evenly spaced in its work time, and
+ * stalls at an access to a page that has not arrived until it does (a page on the wire, or one
+ * it asked for: a fault). Push messages end where a request could need the link (2 × latency
+ * after the guest's next access to a missing page), so a page asked for goes at the first page
+ * boundary after its request reaches the source. Accesses the workload generated for a span
+ * in which the guest then stalled run later, shifted by the stall (exact for stationary
+ * workloads; a time-varying one sees them at the times they were generated for).
  */
 export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPages?: number }): GuestMemory {
   const { pageCount: n, costs, workload } = opts;
@@ -222,27 +260,18 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
   let now = opts.start_s ?? 0;
   // XBZRLE cache (direct-mapped): tag[slot] = cached page or -1.
   let cacheTags: Int32Array | null = null;
-  // Post-copy state: pages at the destination, and the faults of the current push window.
+  // Post-copy state: the pages arrived at the destination.
   let postcopy = false;
   let present: PageSet | null = null;
-  let faulted: number[] = [];
-  let faultedZero: boolean[] = [];
-  let transferring = false;
-  let inFlight = 0; // pages marked present whose transfer has not finished yet
   const write = (p: number): void => {
     srcVersion[p]!++;
     dirty.add(p);
     zero.remove(p);
   };
   // After the switch the guest runs at the destination: `srcVersion` is the guest's version.
+  // It only ever touches pages that have arrived (it stalls at the others): anything else is an engine bug.
   const writeAtDestination = (p: number): void => {
-    if (!present!.has(p)) {
-      // Fault: the page comes from the (frozen) source copy, then the write applies.
-      faulted.push(p);
-      faultedZero.push(zero.has(p));
-      dstVersion[p] = srcVersion[p]!;
-      present!.add(p);
-    }
+    if (!present!.has(p)) throw new Error(`post-copy: the guest touched page ${p}, which is not at the destination (engine bug)`);
     srcVersion[p]!++;
     dstVersion[p]!++;
     zero.remove(p);
@@ -251,7 +280,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     if (dt > 0 && mem.speed > 0) {
       if (!postcopy) workload.writes(now, dt, mem.speed, write);
       else {
-        if (present!.count < n && !transferring) throw new Error('post-copy: the guest may only run inside postcopyTransfer() while pages are absent');
+        if (present!.count < n) throw new Error('post-copy: the guest may only run inside postcopyTransfer() while pages are absent');
         workload.writes(now, dt, mem.speed, writeAtDestination);
       }
     }
@@ -288,7 +317,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       return postcopy;
     },
     get absentCount() {
-      return present ? n - present.count + inFlight : 0;
+      return present ? n - present.count : 0;
     },
     dirtyBytes() {
       let zeros = 0;
@@ -403,80 +432,289 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     },
     *postcopyTransfer(o = {}) {
       if (!postcopy || !present) throw new Error('postcopyTransfer: call switchToPostcopy() first');
-      const cap = o.cap_Bps ?? Infinity;
-      const chunkPages = o.chunkPages ?? 256;
-      if (!(Number.isInteger(chunkPages) && chunkPages >= 1)) throw new RangeError(`chunkPages must be a positive integer, got ${chunkPages}`);
-      const bubble = o.pushOrder === 'around-faults';
-      const have = present;
-      const acc = { zeros: 0, resent: 0 };
-      let pushed = 0;
-      let faults = 0;
-      let faultWait = 0;
-      let bytes = 0;
-      let duration = 0;
-      let cursor = 0;
-      let first = true;
-      // The next absent page at or after `from`, wrapping around; -1 when none is absent.
-      const nextAbsent = (from: number): number => {
-        for (let p = from; p < n; p++) if (!have.has(p)) return p;
-        for (let p = 0; p < from && p < n; p++) if (!have.has(p)) return p;
-        return -1;
-      };
-      transferring = true;
-      while (have.count < n) {
-        let chunkBytes = 0;
-        let inChunk = 0;
-        for (let p = nextAbsent(cursor); p !== -1 && inChunk < chunkPages; p = nextAbsent(p + 1)) {
-          have.add(p);
-          chunkBytes += pageCost(p, acc);
-          cursor = p + 1 >= n ? 0 : p + 1;
-          inChunk++;
-        }
-        faulted = [];
-        faultedZero = [];
-        inFlight = inChunk;
-        const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: cap, newMessage: first };
-        inFlight = 0;
-        first = false;
-        pushed += inChunk;
-        bytes += chunkBytes;
-        duration += elapsed;
-        guestRuns(elapsed, mem); // the guest's accesses in this window; faults are collected
-        inFlight = faulted.length;
-        totals.pages += inChunk;
-        totals.bytes += chunkBytes;
-        // Serve the window's faults one after the other with the vCPU stopped.
-        const speed = mem.speed;
-        mem.speed = 0;
-        for (let i = 0; i < faulted.length; i++) {
-          const p = faulted[i]!;
-          // The page left the source as it was before the guest's write (zero or not).
-          let cost = fullPageBytes(costs);
-          if (faultedZero[i]) {
-            acc.zeros++;
-            cost = zeroPageBytes(costs);
-          }
-          if (!everSent.add(p)) acc.resent++;
-          const wait: number = yield { kind: 'send', bytes: cost, cap_Bps: Infinity, newMessage: true, latencies: 2 };
-          inFlight--;
-          faults++;
-          faultWait += wait;
-          bytes += cost;
-          duration += wait;
-          totals.pages += 1;
-          totals.bytes += cost;
-          guestRuns(wait, mem);
-        }
-        if (bubble && faulted.length > 0) cursor = faulted[faulted.length - 1]! + 1 >= n ? 0 : faulted[faulted.length - 1]! + 1;
-        faulted = [];
-        mem.speed = speed;
-      }
-      transferring = false;
-      totals.resent += acc.resent;
-      totals.zeroPages += acc.zeros;
-      return { pushed, faults, faultWait_s: faultWait, bytes, duration_s: duration };
+      return yield* pageExactPostcopy(o, present);
     },
   };
+
+  /**
+   * The page-exact post-copy transfer: a serial link carries the push stream and the pages sent
+   * on demand; the guest replays its accesses in order and stalls at the first one to a page
+   * that has not arrived. Times below are arrival times at the destination (the driver's clock):
+   * a page leaves the source one latency L before it arrives.
+   */
+  function* pageExactPostcopy(o: PostcopyOptions, have: PageSet): Generator<SendAction, PostcopyStats, number> {
+    const cap = o.cap_Bps ?? Infinity;
+    const chunkPages = o.chunkPages ?? 256;
+    if (!(Number.isInteger(chunkPages) && chunkPages >= 1)) throw new RangeError(`chunkPages must be a positive integer, got ${chunkPages}`);
+    const order = o.pushOrder ?? 'sequential';
+    const maxPivots = o.pivots ?? DEFAULT_PIVOTS;
+    if (!(Number.isInteger(maxPivots) && maxPivots >= 1)) throw new RangeError(`pivots must be a positive integer, got ${maxPivots}`);
+    const pageBytes = fullPageBytes(costs);
+    const acc = { zeros: 0, resent: 0 };
+    const speed = mem.speed; // the guest's speed when it runs (nothing throttles it during post-copy)
+    // Pages put on the wire (or at the destination since the switch); `have` holds the arrived ones.
+    const sent = new PageSet(n);
+    sent.copyFrom(have);
+    let pushed = 0;
+    let faults = 0;
+    let pushWaits = 0;
+    let faultWait = 0;
+    let bytes = 0;
+    let degradationAdjust = 0;
+    const t0 = now;
+
+    // --- Push order.
+    let cursor = 0;
+    const pivots: Array<{ fwd: number; back: number; forward: boolean }> = [];
+    let turn = 0;
+    const nextSequential = (): number => {
+      let p = sent.nextClearFrom(cursor);
+      if (p === -1) p = sent.nextClearFrom(0);
+      if (p !== -1) cursor = p + 1;
+      return p;
+    };
+    const nextBubbling = (): number => {
+      while (pivots.length > 0) {
+        if (turn >= pivots.length) turn = 0;
+        const pv = pivots[turn]!;
+        for (let tries = 0; tries < 2; tries++) {
+          const forward = pv.forward;
+          pv.forward = !forward;
+          if (forward && pv.fwd >= 0) {
+            const p = sent.nextClearFrom(pv.fwd);
+            if (p !== -1) {
+              pv.fwd = p + 1;
+              turn++;
+              return p;
+            }
+            pv.fwd = -1; // this side of the bubble reached the end of memory
+          } else if (!forward && pv.back >= 0) {
+            const p = sent.prevClearFrom(pv.back);
+            if (p !== -1) {
+              pv.back = p - 1;
+              turn++;
+              return p;
+            }
+            pv.back = -1;
+          }
+        }
+        pivots.splice(turn, 1); // both sides done: every page has been sent
+      }
+      return nextSequential();
+    };
+    const nextPush = (): number => (order === 'bubbling' ? nextBubbling() : nextSequential());
+    /** The source learns of a fault at page p (its request arrived). */
+    const pivotAt = (p: number): void => {
+      if (order === 'around-faults') cursor = p + 1 >= n ? 0 : p + 1;
+      else if (order === 'bubbling') {
+        pivots.push({ fwd: p + 1 < n ? p + 1 : -1, back: p - 1, forward: true });
+        if (pivots.length > maxPivots) pivots.shift();
+        turn = pivots.length - 1;
+      }
+    };
+
+    // --- The guest: its accesses in order, each at a scheduled work time w (seconds); it reaches
+    // access i at wall time w_i + stall, where stall is the time it has spent stalled so far.
+    let qPages: number[] = [];
+    let qWork: number[] = [];
+    let qHead = 0;
+    let workGenerated = t0; // work time up to which accesses have been generated
+    let stall = 0;
+    let stalledOn = -1;
+    let stallStart = 0;
+    let scanFrom = 0; // queue index before which every queued page is known to be present
+    const generate = (until: number): void => {
+      const from = workGenerated + stall;
+      const dt = until - from;
+      if (!(dt > 0)) return;
+      const first = qPages.length;
+      workload.writes(from, dt, speed, (p) => void qPages.push(p));
+      const k = qPages.length - first;
+      for (let j = 1; j <= k; j++) qWork.push(workGenerated + (j * dt) / k);
+      workGenerated += dt;
+    };
+    const compact = (): void => {
+      if (qHead > 4096 && qHead * 2 > qPages.length) {
+        qPages = qPages.slice(qHead);
+        qWork = qWork.slice(qHead);
+        scanFrom = Math.max(0, scanFrom - qHead);
+        qHead = 0;
+      }
+    };
+    /** Time of the first access to a page not yet arrived, looking ahead up to `limit`; Infinity if none. */
+    const nextMiss = (limit: number): number => {
+      let i = Math.max(qHead, scanFrom);
+      for (;;) {
+        for (; i < qPages.length; i++) {
+          const at = qWork[i]! + stall;
+          if (at > limit) return Infinity;
+          if (!have.has(qPages[i]!)) {
+            scanFrom = i;
+            return at;
+          }
+        }
+        scanFrom = i;
+        if (workGenerated + stall >= limit || !(speed > 0)) return Infinity;
+        generate(limit);
+      }
+    };
+
+    // --- Requests on their way, in order: the guest faulted on page reqPage[i]; the source
+    // handles the request at reqAt[i], the first page boundary after it arrived (2 L after the
+    // fault in arrival time): it sends the page then, unless the push has sent it already (the
+    // guest then waits for the pushed copy). Only the newest request can be for an unsent page.
+    const reqPage: number[] = [];
+    const reqAt: number[] = [];
+    let latency = 0;
+    let rate = NaN; // push rate seen on the last push message (bytes/s)
+
+    /** The guest runs through the window [from, to] in which `msg` pages arrive at `arrive`. */
+    const runWindow = (from: number, to: number, msg: readonly number[], arrive: readonly number[], speedSent: number, demand: boolean): void => {
+      let a = 0;
+      let stalled = 0;
+      const arriveUpTo = (t: number): void => {
+        for (; a < msg.length && arrive[a]! <= t; a++) have.add(msg[a]!);
+      };
+      for (;;) {
+        if (stalledOn >= 0) {
+          let at = Infinity;
+          if (sent.has(stalledOn)) {
+            // In this message (earlier ones have arrived): its arrival time.
+            for (let j = a; j < msg.length; j++)
+              if (msg[j] === stalledOn) {
+                at = arrive[j]!;
+                break;
+              }
+          }
+          if (at > to) {
+            stalled += to - Math.max(from, stallStart);
+            break;
+          }
+          arriveUpTo(at);
+          stalled += at - Math.max(from, stallStart);
+          faultWait += at - stallStart;
+          stall += at - stallStart;
+          if (!demand) pushWaits++; // the push brought it: a wait, not a page sent on demand
+          stalledOn = -1;
+          continue; // the faulting access now runs
+        }
+        if (qHead >= qPages.length) {
+          if (workGenerated + stall >= to) break;
+          generate(to);
+          if (qHead >= qPages.length) break;
+        }
+        const at = qWork[qHead]! + stall;
+        if (at > to) break;
+        arriveUpTo(at);
+        const p = qPages[qHead]!;
+        if (have.has(p)) {
+          writeAtDestination(p);
+          qHead++;
+          continue;
+        }
+        // The page has not arrived: the guest stalls here; its request goes to the source unless
+        // one is on its way already for this page.
+        stalledOn = p;
+        stallStart = at;
+        reqPage.push(p);
+        reqAt.push(at + 2 * latency);
+      }
+      for (; a < msg.length; a++) have.add(msg[a]!);
+      // The driver counted (1 − speedSent) of the window as lost work; the truth is (1 − speed)
+      // of the running part plus all of the stalled part.
+      degradationAdjust += (1 - speed) * (to - from) + speed * stalled - (1 - speedSent) * (to - from);
+      compact();
+    };
+
+    // The stream's first message: its latency (an empty message answers one latency).
+    {
+      mem.speed = speed;
+      const e: number = yield { kind: 'send', bytes: 0, cap_Bps: cap, newMessage: true };
+      latency = e;
+      now += e;
+      runWindow(now - e, now, [], [], speed, false);
+    }
+    while (have.count < n) {
+      const t = now;
+      // A request whose page the push sent first is dropped (no page crosses twice).
+      while (reqPage.length > 0 && reqAt[0]! <= t + 1e-15 && sent.has(reqPage[0]!)) {
+        pivotAt(reqPage.shift()!);
+        reqAt.shift();
+      }
+      const last = reqPage.length - 1;
+      const requested = last >= 0 && !sent.has(reqPage[last]!) ? reqPage[last]! : -1;
+      const servedAt = requested === -1 ? Infinity : reqAt[last]!;
+      const msg: number[] = [];
+      const sizes: number[] = [];
+      const arrive: number[] = [];
+      let msgBytes = 0;
+      let latencies = 0;
+      let demand = false;
+      const anyToPush = sent.count + (requested !== -1 && !sent.has(requested) ? 1 : 0) < n;
+      if (requested !== -1 && !sent.has(requested) && (servedAt <= t + 1e-15 || !anyToPush)) {
+        // The requested page goes next, with priority; if nothing else is left to push, the
+        // link idles until the request arrives (paid as a fraction of latencies).
+        if (servedAt > t && latency > 0) latencies = (servedAt - t) / latency;
+        const p = requested;
+        sent.add(p);
+        msg.push(p);
+        msgBytes = pageCost(p, acc);
+        sizes.push(msgBytes);
+        demand = true;
+      } else {
+        // Push up to the next moment a request could need the link: the served time of the
+        // request on its way, or 2 L after the guest's next access to a missing page.
+        let until = reqAt.length > 0 ? reqAt[0]! : Infinity;
+        if (stalledOn < 0 && rate > 0) until = Math.min(until, nextMiss(t + (chunkPages * pageBytes) / rate) + 2 * latency);
+        let k = chunkPages;
+        if (!(rate > 0)) k = 1;
+        else if (until < Infinity) k = Math.max(1, Math.min(chunkPages, Math.ceil(((until - t) * rate) / pageBytes - 1e-9)));
+        for (let i = 0; i < k; i++) {
+          const p = nextPush();
+          if (p === -1) break;
+          sent.add(p);
+          msg.push(p);
+          const c = pageCost(p, acc);
+          sizes.push(c);
+          msgBytes += c;
+        }
+        if (msg.length === 0) throw new Error('post-copy: nothing left to push while pages are absent (engine bug)');
+      }
+      // The guest is paused for the whole message if it waits on a page this message does not
+      // bring before its end (the driver then counts the message as lost work).
+      const stalledThrough = stalledOn >= 0 && (demand ? msg[0] === stalledOn : !msg.includes(stalledOn));
+      const speedSent = stalledThrough ? 0 : speed;
+      mem.speed = speedSent;
+      const e: number = yield { kind: 'send', bytes: msgBytes, cap_Bps: demand ? Infinity : cap, newMessage: false, latencies };
+      mem.speed = speed;
+      if (!demand && msgBytes > 0 && e > 0) rate = msgBytes / e;
+      // Arrival times: the message's bytes arrive evenly after its idle (latency) part.
+      const idle = latencies * latency;
+      let cum = 0;
+      for (let i = 0; i < msg.length; i++) {
+        cum += sizes[i]!;
+        arrive.push(t + Math.min(e, idle + (msgBytes > 0 ? ((e - idle) * cum) / msgBytes : e - idle)));
+      }
+      if (arrive.length > 0) arrive[arrive.length - 1] = t + e;
+      now = t + e;
+      bytes += msgBytes;
+      totals.bytes += msgBytes;
+      totals.pages += msg.length;
+      if (demand) {
+        faults++;
+        pivotAt(msg[0]!);
+        reqPage.pop();
+        reqAt.pop();
+      } else pushed += msg.length;
+      runWindow(t, now, msg, arrive, speedSent, demand);
+    }
+    // Accesses generated but not run yet (the guest was stalled) run now: every page is here.
+    for (; qHead < qPages.length; qHead++) writeAtDestination(qPages[qHead]!);
+    totals.resent += acc.resent;
+    totals.zeroPages += acc.zeros;
+    return { pushed, faults, pushWaits, faultWait_s: faultWait, bytes, duration_s: now - t0, degradationAdjust_s: degradationAdjust };
+  }
+
   return mem;
 }
 
@@ -699,7 +937,7 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       totals.pages += pages;
       totals.resent += resent;
       totals.zeroPages += zeros;
-      return { pushed, faults, faultWait_s: faultWait, bytes, duration_s: duration };
+      return { pushed, faults, pushWaits: 0, faultWait_s: faultWait, bytes, duration_s: duration, degradationAdjust_s: 0 };
     },
   };
   return mem;

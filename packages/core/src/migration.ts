@@ -83,8 +83,9 @@ export interface MigrationMetrics {
   rounds: number;
   /** Highest vCPU throttle applied, as a fraction (0 = none). */
   throttle_max: number;
+  /** Post-copy network faults: pages the guest stalled on that the source sent on demand. */
   postcopy_faults: number;
-  /** Seconds the guest's vCPU waited on post-copy faults (round trip + page transfer each). */
+  /** Seconds the guest's vCPU stalled on post-copy pages not yet at the destination (faults, and waits for pages already pushed). */
   fault_wait_s: number;
   /** Guest work lost compared with no migration, in seconds of full-speed work (downtime, throttling and fault stalls). */
   app_degradation_s: number;
@@ -137,7 +138,7 @@ export interface Migration {
   /** Set the guest speed (throttling) and remember the highest throttle. */
   throttle(speed: number): void;
   /** Add to a counter metric (e.g. postcopy_faults). */
-  count(metric: 'postcopy_faults' | 'fault_wait_s', n: number): void;
+  count(metric: 'postcopy_faults' | 'fault_wait_s' | 'app_degradation_s', n: number): void;
   /** A fixed delay while the guest runs (or not, if paused). */
   wait(seconds: number): Generator<MigrationAction, void, number>;
 }

@@ -5,8 +5,10 @@
  * (downtime = that transfer + resume + redirect); then the pages move by demand paging (a guest
  * access to a page still at the source is a network fault: a round trip plus the page's
  * transfer, during which the vCPU waits) and by active push (background streaming of the other
- * pages, in page order or from the last fault on — Hines' pre-paging by bubbling) until every
- * page is at the destination; then the source is released. Each page crosses the network once.
+ * pages: in page order, forward from the last fault, or Hines' pre-paging by bubbling around the
+ * recent faults) until every page is at the destination; then the source is released. Each page
+ * crosses the network once. On the page-exact engine the guest stalls at the faulting access
+ * and the push goes on while the fault is served, on the same link.
  *
  * Hybrid (QEMU's postcopy after precopy): pre-copy passes (the first full pass included) up to
  * `rounds` or until the stop condition ends them; a converged stop finishes as pre-copy
@@ -17,15 +19,29 @@
  * to be one it also writes (reads of never-written pages are not modelled).
  * @packageDocumentation
  */
-import { defineStrategy, prepare, schemas, stopAndCopy, syncBitmap, z, type Migration, type MigrationAction, type PostcopyOptions, type StopVerdict } from '@livemig/core';
+import { DEFAULT_PIVOTS, defineStrategy, prepare, schemas, stopAndCopy, syncBitmap, z, type Migration, type MigrationAction, type PostcopyOptions, type StopVerdict } from '@livemig/core';
 
 const postcopyOptions = {
   maxBandwidth: schemas.rate({ positive: true }).optional().describe("rate cap of the active push ('1 Gbit/s'); faults are served at link speed; default: none"),
-  chunkPages: z.number().int().min(1).default(256).describe('pages per push message; faults are served between push messages'),
+  chunkPages: z
+    .number()
+    .int()
+    .min(1)
+    .default(256)
+    .describe('most pages per push message (page-exact: a message also ends where a fault request could need the link; fluid: faults are served between messages)'),
   pushOrder: z
-    .enum(['sequential', 'around-faults'])
+    .enum(['sequential', 'around-faults', 'bubbling'])
     .default('sequential')
-    .describe('active push in page order, or resumed after the last faulting page (pre-paging by bubbling, Hines et al.)'),
+    .describe(
+      "active push order (page-exact): page order; 'around-faults' resumes after the last faulting page; 'bubbling' pushes alternately forward and backward around the most recent faults (Hines & Gopalan's bubbling with multiple pivots)",
+    ),
+  // Optional rather than defaulted, so that configurations without it keep their config ids.
+  pivots: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(`'bubbling': how many recent faults (pivots) the push bubbles around, taking turns page by page; default ${DEFAULT_PIVOTS}`),
 };
 
 /**
@@ -46,6 +62,8 @@ export function* postcopyPhase(m: Migration, o: PostcopyOptions, reason: string)
   const stats = yield* m.memory.postcopyTransfer(o);
   m.count('postcopy_faults', stats.faults);
   m.count('fault_wait_s', stats.faultWait_s);
+  // Stalls that began or ended inside a message, which the clock did not count as lost work.
+  m.count('app_degradation_s', stats.degradationAdjust_s);
   // The network redirect starts at resume and runs while pages move.
   m.phase('redirect');
   const redirectLeft = resumedAt + m.costs.redirect_s - m.now_s;
@@ -55,10 +73,11 @@ export function* postcopyPhase(m: Migration, o: PostcopyOptions, reason: string)
   m.release(true, reason);
 }
 
-const pushOptions = (o: { maxBandwidth?: number | undefined; chunkPages: number; pushOrder: 'sequential' | 'around-faults' }): PostcopyOptions => ({
+const pushOptions = (o: { maxBandwidth?: number | undefined; chunkPages: number; pushOrder: NonNullable<PostcopyOptions['pushOrder']>; pivots?: number | undefined }): PostcopyOptions => ({
   cap_Bps: o.maxBandwidth ?? Infinity,
   chunkPages: o.chunkPages,
   pushOrder: o.pushOrder,
+  pivots: o.pivots ?? DEFAULT_PIVOTS,
 });
 
 /** Pure post-copy: no pre-copy round; every page is pushed or faulted exactly once. */

@@ -5,12 +5,19 @@ import { runScenario, scenarioArb, strategyConformance, type Scenario } from '@l
 import { mean, probit, sampleStandardDeviation } from 'simple-statistics';
 import { hybrid, postcopy } from './index.js';
 
-const postcopyOptionsArb = fc.record({ chunkPages: fc.integer({ min: 1, max: 512 }), pushOrder: fc.constantFrom('sequential', 'around-faults'), maxBandwidth: fc.integer({ min: 1e6, max: 2e9 }) }, { requiredKeys: [] });
+const pushOrderArb = fc.constantFrom('sequential', 'around-faults', 'bubbling');
+const postcopyOptionsArb = fc.record(
+  { chunkPages: fc.integer({ min: 1, max: 512 }), pushOrder: pushOrderArb, pivots: fc.integer({ min: 1, max: 8 }), maxBandwidth: fc.integer({ min: 1e6, max: 2e9 }) },
+  { requiredKeys: [] },
+);
 strategyConformance(postcopy, { fullCopy: true, imageAt: 'end', eachPageOnce: true, optionsArb: postcopyOptionsArb, numRuns: 80 });
 strategyConformance(hybrid, {
   fullCopy: true,
   imageAt: 'end',
-  optionsArb: fc.record({ rounds: fc.integer({ min: 1, max: 6 }), skipRedirtied: fc.boolean(), chunkPages: fc.integer({ min: 1, max: 512 }), pushOrder: fc.constantFrom('sequential', 'around-faults') }, { requiredKeys: [] }),
+  optionsArb: fc.record(
+    { rounds: fc.integer({ min: 1, max: 6 }), skipRedirtied: fc.boolean(), chunkPages: fc.integer({ min: 1, max: 512 }), pushOrder: pushOrderArb, pivots: fc.integer({ min: 1, max: 8 }) },
+    { requiredKeys: [] },
+  ),
   numRuns: 80,
 });
 
@@ -64,22 +71,31 @@ describe('postcopy', () => {
     }
   });
 
-  it('a guest that writes ahead of the push faults on every page the push has not reached (page-exact, hand-computed)', () => {
-    // Sequential writes at 2 000 pages/s from page 0, push of 100-page chunks (0.1 s each).
-    // Cycle: push 100 pages (0.1 s) while the guest writes the next 200 pages: the 100 beyond
-    // the push fault (1 ms each, latency 0); the next push starts after them. 5 cycles cover
-    // the 1 000 pages: 500 faults, 0.5 s of fault waiting, 1 s in all.
+  it('a guest that writes ahead of the push stalls on each page until it arrives (page-exact, hand-computed)', () => {
+    // Sequential writes at 2 000 pages/s from page 0; the push (also from page 0) brings page i
+    // at (i + 1) ms. The guest stalls at each page until it arrives: it trails the push, stalled
+    // half of the 1 s, and never needs a page sent on demand (no fault).
     const s: Scenario = { ...base, workload: { use: 'sequential', options: { rate: 2000 } } };
     const m = runScenario(makePost({ chunkPages: 100 }), s, 'page-exact').metrics;
-    expect(m.postcopy_faults).toBe(500);
+    expect(m.postcopy_faults).toBe(0);
     expect(m.fault_wait_s).toBeCloseTo(0.5, 9);
     expect(m.total_time_s).toBeCloseTo(1.0, 9);
     expect(m.app_degradation_s).toBeCloseTo(0.5, 9);
     expect(m.pages_sent).toBe(1000);
     expect(m.image_mismatch_pages).toBe(0);
-    // With 1 ms latency each fault also waits a round trip of 2 ms: 3 ms per fault.
+    // With 1 ms latency (device message and the stream's first page each pay it once), the
+    // guest's first access is at 0.5 ms after resume and page 0 arrives at 2 ms; then it trails
+    // the push as before: it loses (1 ms + 1 s) − 0.5 s of work.
     const slow = runScenario(makePost({ chunkPages: 100 }), { ...s, latency_s: 1e-3 }, 'page-exact').metrics;
-    expect(slow.fault_wait_s / slow.postcopy_faults).toBeCloseTo(3e-3, 9);
+    expect(slow.postcopy_faults).toBe(0);
+    expect(slow.fault_wait_s).toBeCloseTo(0.501, 9);
+    // A working set at the end of memory, which the push in page order reaches last: every page
+    // of it is sent on demand, one round trip (2 ms) plus a page (1 ms) or a little more each.
+    const far: Scenario = { ...s, latency_s: 1e-3, workload: { use: 'sequential', options: { rate: 2000, workingSet: 100 * 4096, offset: 900 } } };
+    const m2 = runScenario(makePost({ chunkPages: 100 }), far, 'page-exact').metrics;
+    expect(m2.postcopy_faults).toBe(100);
+    expect(m2.fault_wait_s / m2.postcopy_faults).toBeGreaterThanOrEqual(3e-3 - 1e-12);
+    expect(m2.fault_wait_s / m2.postcopy_faults).toBeLessThanOrEqual(4e-3 + 1e-12);
   });
 
   it('a guest slower than the push never faults (sequential writes trail the push)', () => {
@@ -97,20 +113,32 @@ describe('postcopy', () => {
   });
 
   // The fluid engine assumes that pushes and accesses are independent: true for uniform
-  // accesses over all of memory. Pass if the fluid value lies in the 99 % CI of the mean of
-  // 100 page-exact runs or within 3 % of it (the fluid model serves a window's faults in one
-  // message of expected size; the page-exact one page by page).
-  it('fluid faults, fault wait and total time match the page-exact mean (uniform over memory)', () => {
-    const s: Scenario = { ...base, pages: 4096, bandwidth_Bps: 4096 * 20_000, latency_s: 2e-4, workload: { use: 'uniform', options: { rate: 8000 } } };
+  // accesses over all of memory. It lets the guest run through a push window and serves the
+  // window's faults after it with the push stopped; the page-exact engine stalls the guest at
+  // each fault and pushes meanwhile. The two agree when stalls are a small part of the time
+  // (faults rare and a round trip short against a page's transfer): then the fluid value lies
+  // in the 99 % CI of the mean of 100 page-exact runs or within 3 % of it. Fault waits are not
+  // compared: the page-exact ones also count waits for pushed pages and for the page on the wire.
+  it('fluid faults and total time match the page-exact mean when stalls are rare (uniform over memory)', () => {
+    const s: Scenario = { ...base, pages: 4096, bandwidth_Bps: 4096 * 20_000, latency_s: 1e-5, workload: { use: 'uniform', options: { rate: 2000 } } };
     const fluid = runScenario(makePost(), s, 'fluid').metrics;
     const runs = Array.from({ length: 100 }, (_, i) => runScenario(makePost(), s, 'page-exact', { seed: 500 + i }).metrics);
-    for (const key of ['postcopy_faults', 'fault_wait_s', 'total_time_s'] as const) {
+    for (const key of ['postcopy_faults', 'total_time_s'] as const) {
       const xs = runs.map((m) => m[key]);
       const mu = mean(xs);
       const half = (probit(0.995) * sampleStandardDeviation(xs)) / Math.sqrt(xs.length);
       const rel = Math.abs(fluid[key] - mu) / mu;
       expect(Math.abs(fluid[key] - mu) <= half || rel <= 0.03, `${key}: fluid ${fluid[key]} vs page-exact ${mu} ± ${half}`).toBe(true);
     }
+  });
+
+  it('when the guest stalls often, the fluid engine over-counts faults (it does not stall the guest): a known gap', () => {
+    const s: Scenario = { ...base, pages: 4096, bandwidth_Bps: 4096 * 20_000, latency_s: 2e-4, workload: { use: 'uniform', options: { rate: 8000 } } };
+    const fluid = runScenario(makePost(), s, 'fluid').metrics;
+    const runs = Array.from({ length: 20 }, (_, i) => runScenario(makePost(), s, 'page-exact', { seed: 500 + i }).metrics);
+    const mu = mean(runs.map((m) => m.postcopy_faults));
+    expect(fluid.postcopy_faults).toBeGreaterThan(1.5 * mu); // measured: 616 vs 252
+    expect(fluid.total_time_s).toBeGreaterThan(mean(runs.map((m) => m.total_time_s)));
   });
 });
 
