@@ -59,23 +59,35 @@ const nearZero = (x: number): boolean => Math.abs(x) <= 1e-15;
  */
 export function luSolve(a: readonly (readonly number[])[], b: readonly number[]): number[] | null {
   const n = a.length;
-  const data = a.map((row) => row.slice());
-  const p: number[] = [];
+  const flat = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) flat[i * n + j] = a[i]![j]!;
+  const x = new Float64Array(n);
+  if (!luSolveInPlace(n, flat, Float64Array.from(b), new Int32Array(n), x)) return null;
+  return Array.from(x);
+}
+
+/**
+ * {@link luSolve} on a row-major n × n matrix `a` and right side `b`, both overwritten (rows of
+ * `a` swapped in place as mathjs swaps its row arrays; `p`, length ≥ n, gets the permutation).
+ * The solution goes to `x`; false when singular.
+ */
+function luSolveInPlace(n: number, a: Float64Array, b: Float64Array, p: Int32Array, x: Float64Array): boolean {
   for (let i = 0; i < n; i++) p[i] = i;
   for (let j = 0; j < n; j++) {
     if (j > 0) {
       for (let i = 0; i < n; i++) {
-        const min = Math.min(i, j);
+        const ri = i * n;
+        const min = i < j ? i : j;
         let s = 0;
-        for (let k = 0; k < min; k++) s = s + data[i]![k]! * data[k]![j]!;
-        data[i]![j] = data[i]![j]! - s;
+        for (let k = 0; k < min; k++) s = s + a[ri + k]! * a[k * n + j]!;
+        a[ri + j] = a[ri + j]! - s;
       }
     }
     let pi = j;
     let pabsv = 0;
     let vjj = 0;
     for (let i = j; i < n; i++) {
-      const v = data[i]![j]!;
+      const v = a[i * n + j]!;
       const absv = Math.abs(v);
       if (absv > pabsv && !nearlyEqual(absv, pabsv)) {
         pi = i;
@@ -87,39 +99,42 @@ export function luSolve(a: readonly (readonly number[])[], b: readonly number[])
       const t = p[j]!;
       p[j] = p[pi]!;
       p[pi] = t;
-      const r = data[j]!;
-      data[j] = data[pi]!;
-      data[pi] = r;
+      for (let k = 0, rj = j * n, rp = pi * n; k < n; k++) {
+        const v = a[rj + k]!;
+        a[rj + k] = a[rp + k]!;
+        a[rp + k] = v;
+      }
     }
-    for (let i = j + 1; i < n; i++) if (!nearZero(data[i]![j]!)) data[i]![j] = data[i]![j]! / vjj;
+    for (let i = j + 1; i < n; i++) {
+      const idx = i * n + j;
+      if (!nearZero(a[idx]!)) a[idx] = a[idx]! / vjj;
+    }
   }
-  // b permuted: row j of the factorisation is row p[j] of A.
-  const y: number[] = [];
-  for (let j = 0; j < n; j++) y[j] = b[p[j]!]!;
-  // L y' = y (unit diagonal).
+  // b permuted (row j of the factorisation is row p[j] of the system), into x as the work vector.
+  for (let j = 0; j < n; j++) x[j] = b[p[j]!]!;
+  // L y = P b (unit diagonal).
   for (let j = 0; j < n; j++) {
-    const bj = y[j]! || 0;
+    const bj = x[j]! || 0;
     let xj: number;
     if (!nearZero(bj)) {
       xj = bj / 1;
-      for (let i = j + 1; i < n; i++) y[i] = (y[i]! || 0) - xj * data[i]![j]!;
-    } else xj = 0;
-    y[j] = xj;
-  }
-  // U x = y'.
-  const x: number[] = new Array<number>(n);
-  for (let j = n - 1; j >= 0; j--) {
-    const bj = y[j]! || 0;
-    let xj: number;
-    if (!nearZero(bj)) {
-      const vjj = data[j]![j]!;
-      if (nearZero(vjj)) return null;
-      xj = bj / vjj;
-      for (let i = j - 1; i >= 0; i--) y[i] = (y[i]! || 0) - xj * data[i]![j]!;
+      for (let i = j + 1; i < n; i++) x[i] = (x[i]! || 0) - xj * a[i * n + j]!;
     } else xj = 0;
     x[j] = xj;
   }
-  return x;
+  // U x = y, solved in place from the last row up.
+  for (let j = n - 1; j >= 0; j--) {
+    const bj = x[j]! || 0;
+    let xj: number;
+    if (!nearZero(bj)) {
+      const vjj = a[j * n + j]!;
+      if (nearZero(vjj)) return false;
+      xj = bj / vjj;
+      for (let i = j - 1; i >= 0; i--) x[i] = (x[i]! || 0) - xj * a[i * n + j]!;
+    } else xj = 0;
+    x[j] = xj;
+  }
+  return true;
 }
 
 /**
@@ -174,46 +189,91 @@ function rSquaredOf(y: readonly number[], xs: readonly (readonly number[])[], xt
  * host (largest R² of a multiple linear regression over their common history length). Falls back
  * to `fallback` when there are too few VMs or samples (CloudSim: the same, with MMT).
  */
-export const maximumCorrelation = (fallback: VmSelector): VmSelector => ({
-  select(plan, h) {
-    const c = movable(plan, h);
-    if (c.length < 2) return fallback.select(plan, h);
-    const histories = c.map((v) => plan.view.vms[v]!.mipsHistory);
-    const m = Math.min(...histories.map((x) => x.length));
-    const series = histories.map((x) => x.slice(x.length - m));
-    const n = c.length;
-    // Too few samples for n coefficients: multipleRSquared would give NaN for the first VM.
-    if (m <= n) return fallback.select(plan, h);
-    // Every regression's normal equations are entries of one Gram matrix of [1, s₀, …, sₙ₋₁]
-    // (each entry summed over the samples in the same order as multipleRSquared does, so the
-    // systems are bit-identical to building each from scratch).
-    const g: number[][] = [];
-    for (let a = 0; a <= n; a++) g.push(new Array<number>(n + 1));
-    for (let a = 0; a <= n; a++) {
-      const xa = a === 0 ? null : series[a - 1]!;
-      for (let b = a; b <= n; b++) {
-        const xb = b === 0 ? null : series[b - 1]!;
-        let s = 0;
-        for (let i = 0; i < m; i++) s += (xa ? xa[i]! : 1) * (xb ? xb[i]! : 1);
-        g[a]![b] = s;
-        g[b]![a] = s;
+export const maximumCorrelation = (fallback: VmSelector): VmSelector => {
+  // Scratch, grown on demand: the Gram matrix, one system, its permutation and solution.
+  let g = new Float64Array(0);
+  let a = new Float64Array(0);
+  let rhs = new Float64Array(0);
+  let perm = new Int32Array(0);
+  let beta = new Float64Array(0);
+  let keep = new Int32Array(0);
+  let series = new Float64Array(0);
+  return {
+    select(plan, h) {
+      const c = movable(plan, h);
+      if (c.length < 2) return fallback.select(plan, h);
+      const histories = c.map((v) => plan.view.vms[v]!.mipsHistory);
+      const m = Math.min(...histories.map((x) => x.length));
+      const n = c.length;
+      // Too few samples for n coefficients: multipleRSquared would give NaN for the first VM.
+      if (m <= n) return fallback.select(plan, h);
+      // The last m samples of each history, VM j's at series[j·m …].
+      if (series.length < n * m) series = new Float64Array(2 * n * m);
+      for (let j = 0; j < n; j++) {
+        const x = histories[j]!;
+        for (let t = 0, o = x.length - m; t < m; t++) series[j * m + t] = x[o + t]!;
       }
-    }
-    let best = -1;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const others = series.filter((_, j) => j !== i);
-      const keep: number[] = [0];
-      for (let j = 0; j < n; j++) if (j !== i) keep.push(j + 1);
-      const xtx = keep.map((a) => keep.map((b) => g[a]![b]!));
-      const xty = keep.map((a) => g[a]![i + 1]!);
-      const r2 = rSquaredOf(series[i]!, others, xtx, xty);
-      if (!Number.isFinite(r2)) return fallback.select(plan, h);
-      if (r2 > max) {
-        max = r2;
-        best = c[i]!;
+      // Every regression's normal equations are entries of one Gram matrix of [1, s₀, …, sₙ₋₁]
+      // (each entry summed over the samples in the order multipleRSquared uses, and products
+      // commute, so each system is bit-identical to building it from scratch).
+      const w = n + 1;
+      if (g.length < w * w) {
+        g = new Float64Array(w * w);
+        a = new Float64Array(n * n);
+        rhs = new Float64Array(n);
+        perm = new Int32Array(n);
+        beta = new Float64Array(n);
+        keep = new Int32Array(n);
       }
-    }
-    return best;
-  },
-});
+      for (let r = 0; r <= n; r++) {
+        const oa = (r - 1) * m;
+        for (let q = r; q <= n; q++) {
+          const ob = (q - 1) * m;
+          let s = 0;
+          if (r === 0 && q === 0) for (let i = 0; i < m; i++) s += 1 * 1;
+          else if (r === 0) for (let i = 0; i < m; i++) s += 1 * series[ob + i]!;
+          else for (let i = 0; i < m; i++) s += series[oa + i]! * series[ob + i]!;
+          g[r * w + q] = s;
+          g[q * w + r] = s;
+        }
+      }
+      let best = -1;
+      let max = -Infinity;
+      for (let i = 0; i < n; i++) {
+        // The regression of sᵢ on [1, the others in order]: p = n coefficients.
+        keep[0] = 0;
+        for (let j = 0, q = 1; j < n; j++) if (j !== i) keep[q++] = j + 1;
+        for (let r = 0; r < n; r++) {
+          for (let q = 0; q < n; q++) a[r * n + q] = g[keep[r]! * w + keep[q]!]!;
+          rhs[r] = g[keep[r]! * w + i + 1]!;
+        }
+        let r2 = NaN;
+        if (luSolveInPlace(n, a, rhs, perm, beta)) {
+          const oy = i * m;
+          let mean = 0;
+          for (let t = 0; t < m; t++) mean += series[oy + t]! / m;
+          for (let j = 1; j < n; j++) keep[j] = (keep[j]! - 1) * m; // offsets of the regressors
+          let ssRes = 0;
+          let ssTot = 0;
+          for (let t = 0; t < m; t++) {
+            let fit = 0;
+            fit += beta[0]! * 1;
+            for (let j = 1; j < n; j++) fit += beta[j]! * series[keep[j]! + t]!;
+            const y = series[oy + t]!;
+            ssRes += (y - fit) ** 2;
+            ssTot += (y - mean) ** 2;
+          }
+          let finite = true;
+          for (let j = 0; j < n; j++) if (!Number.isFinite(beta[j]!)) finite = false;
+          if (ssTot > 0 && finite) r2 = 1 - ssRes / ssTot;
+        }
+        if (!Number.isFinite(r2)) return fallback.select(plan, h);
+        if (r2 > max) {
+          max = r2;
+          best = c[i]!;
+        }
+      }
+      return best;
+    },
+  };
+};
