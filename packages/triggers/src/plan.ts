@@ -4,6 +4,7 @@
  * allocated MIPS per host, memory, and the host utilisation history rebuilt from the histories
  * of the VMs it holds (CloudSim's `PowerHostUtilizationHistory.getUtilizationHistory`).
  */
+import { powerTableOf } from './power.js';
 import type { SimClusterView } from './view.js';
 
 /** Samples of history kept per VM (CloudSim's `PowerVm.HISTORY_LENGTH`). */
@@ -28,6 +29,8 @@ export class Plan {
   /** 1 for a failed host. */
   readonly failed: Uint8Array;
   private readonly hist: Array<Float64Array | null>;
+  /** Per host, the points of its table power model (evaluated inline), or null (ask the view). */
+  private readonly powerTable: Array<Float64Array | null>;
 
   constructor(readonly view: SimClusterView) {
     const H = view.hosts.length;
@@ -43,8 +46,10 @@ export class Plan {
     this.utilisationNow = new Float64Array(H);
     this.powerNow_W = new Float64Array(H);
     this.failed = new Uint8Array(H);
+    this.powerTable = new Array<Float64Array | null>(H);
     for (let h = 0; h < H; h++) {
       const host = view.hosts[h]!;
+      this.powerTable[h] = (host.power && powerTableOf(host.power)) ?? null;
       this.capacity[h] = host.mips;
       this.mipsPerCore[h] = host.mipsPerCore;
       this.utilisationNow[h] = host.utilisationNow;
@@ -52,6 +57,17 @@ export class Plan {
       this.failed[h] = host.failed ? 1 : 0;
     }
     for (let h = 0; h < H; h++) for (const v of this.hostVms[h]!) this.account(v, h, 1);
+  }
+
+  /** Power (W) of host h at utilisation u: its view's `power_W(u)`, table models evaluated inline. */
+  power_W(h: number, u: number): number {
+    const table = this.powerTable[h];
+    // Out of range: the model's own call, which throws.
+    if (!table || !(u >= 0 && u <= 1 + 1e-9)) return this.view.hosts[h]!.power_W(u);
+    const steps = table.length - 1;
+    const x = Math.min(u, 1) * steps;
+    const k = Math.min(Math.floor(x), steps - 1);
+    return table[k]! + (table[k + 1]! - table[k]!) * (x - k);
   }
 
   /** The MIPS a VM gets on host h when alone: its demand capped at its cores' capacity. */

@@ -6,7 +6,7 @@
 import type { MigrationRequest, Rng, TriggerPolicy } from '@livemig/core';
 import { localRegression, iqrThreshold, madThreshold, staticThreshold, type OverloadDetector } from './detectors.js';
 import { Plan } from './plan.js';
-import { firstFit, nicAware, powerAwareBestFit, type Placer } from './placement.js';
+import { firstFit, HostSet, nicAware, powerAwareBestFit, type Placer } from './placement.js';
 import { maximumCorrelation, minimumMigrationTime, minimumUtilisation, randomSelection, type VmSelector } from './selection.js';
 import { requireSimView } from './view.js';
 
@@ -98,7 +98,7 @@ export function consolidationPolicy(name: string, detector: OverloadDetector, se
       // 3. Place them, most demanding first (stable).
       const byDemand = (a: number, b: number): number => view.vms[b]!.mips - view.vms[a]!.mips;
       toMove.sort(byDemand);
-      const excluded = new Set<number>([...over, ...evacuate]);
+      const excluded = new HostSet(H, [...over, ...evacuate]);
       for (let h = 0; h < H; h++) if (unusable(h)) excluded.add(h);
       const overloadTargets = new Set<number>();
       for (const v of toMove) {
@@ -113,8 +113,8 @@ export function consolidationPolicy(name: string, detector: OverloadDetector, se
 
       // 4. Consolidation: try to empty the least-utilised hosts, one at a time.
       const switchedOff = (h: number): boolean => view.hosts[h]!.utilisationNow === 0;
-      const noUnder = new Set<number>(excluded);
-      const noTarget = new Set<number>(excluded);
+      const noUnder = new HostSet(H, excluded);
+      const noTarget = new HostSet(H, excluded);
       for (let h = 0; h < H; h++) {
         if (switchedOff(h)) {
           noUnder.add(h);

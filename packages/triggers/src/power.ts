@@ -18,7 +18,7 @@ export function tablePowerModel(name: string, points_W: readonly number[]): Powe
   for (const p of points_W) if (!(p >= 0)) throw new RangeError(`power model ${name}: every point must be >= 0 W, got ${p}`);
   const table = Float64Array.from(points_W);
   const steps = table.length - 1;
-  return {
+  const model: PowerModel = {
     name,
     power_W(u) {
       if (!(u >= 0 && u <= 1 + 1e-9)) throw new RangeError(`power model ${name}: utilisation must be in [0, 1], got ${u}`);
@@ -27,6 +27,19 @@ export function tablePowerModel(name: string, points_W: readonly number[]): Powe
       return table[k]! + (table[k + 1]! - table[k]!) * (x - k);
     },
   };
+  tables.set(model, table);
+  return model;
+}
+
+const tables = new WeakMap<PowerModel, Float64Array>();
+
+/**
+ * The points of a model made by {@link tablePowerModel}, or undefined for any other model. For
+ * u in [0, 1 + 1e-9] its `power_W(u)` is: x = min(u, 1) × (n − 1), k = min(⌊x⌋, n − 2),
+ * points[k] + (points[k + 1] − points[k]) × (x − k) — hot loops may evaluate it inline.
+ */
+export function powerTableOf(model: PowerModel): Float64Array | undefined {
+  return tables.get(model);
 }
 
 /** Linear power model: idle power at 0 %, max power at 100 %. */

@@ -4,6 +4,7 @@
  * time estimates).
  */
 import type { ClusterView, HostView, VmView } from '@livemig/core';
+import type { PowerModel } from './power.js';
 
 /** A host as the simulation shows it at a decision point. */
 export interface SimHostView extends HostView {
@@ -12,6 +13,8 @@ export interface SimHostView extends HostView {
   readonly nic_Bps: number;
   /** Power (W) of this host, switched on, at CPU utilisation u in [0, 1]. */
   power_W(u: number): number;
+  /** The model behind {@link power_W}, when the view has it (lets policies evaluate table models inline). */
+  readonly power?: PowerModel;
   /** Measured CPU utilisation now (the last entry of `utilisation`; 0 when empty or off). */
   readonly utilisationNow: number;
   /** Migrations now using this host's NIC (incoming or outgoing). */
