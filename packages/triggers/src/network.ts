@@ -70,6 +70,8 @@ interface Flow extends ClusterFlow {
   leaving: Gone | null;
   /** Its completion callback (one closure per flow, reused by its renewals). */
   onComplete: () => void;
+  /** The entry it leaves in `pendingGone` when it ends (reused: a flow ends again only once renewed, after the entry left the list). */
+  gone: Gone | null;
 }
 
 /** A flow that left at this instant: its route, cap, rate and the links to recompute. */
@@ -395,7 +397,10 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
   const unlink = (f: Flow): Gone => {
     f.active = false;
     activeCount--;
-    const seeds: number[] = [];
+    let gone = f.gone;
+    if (gone === null) gone = f.gone = { route: f.route, cap: f.cap, rate: 0, seeds: [], matched: false };
+    else gone.seeds.length = 0;
+    const seeds = gone.seeds;
     const route = f.route;
     for (let j = 0; j < route.length; j++) {
       const l = route[j]!;
@@ -410,7 +415,9 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     }
     if (f.completion) kernel.cancel(f.completion);
     f.completion = undefined;
-    return { route: f.route, cap: f.cap, rate: f.rate_Bps, seeds, matched: false };
+    gone.rate = f.rate_Bps;
+    gone.matched = false;
+    return gone;
   };
 
   const detach = (f: Flow): void => {
@@ -462,6 +469,7 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     local = 0;
     gen = 0;
     leaving: Gone | null = null;
+    gone: Gone | null = null;
     readonly onComplete: () => void;
     constructor(
       readonly route: readonly number[],

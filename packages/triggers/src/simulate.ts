@@ -371,16 +371,29 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   }
 
   // --- migration time estimates (for MMT and LR's look-ahead)
-  const estimateCache = new Map<string, number>();
+  // One estimate per (memory, page size, NIC, rounded dirty rate): a map per (memory, page size,
+  // NIC) of maps by rate; each VM keeps the map of its last NIC.
+  const estimateCache = new Map<string, Map<number, number>>();
+  const vmNic = new Float64Array(V).fill(NaN);
+  const vmEstimates: Array<Map<number, number> | undefined> = new Array(V);
   const estimate = (v: number): number => {
     const vm = o.vms[v]!;
     const h = vmHost[v]!;
     const nic = h >= 0 ? o.hosts[h]!.nic_Bps : o.hosts[0]!.nic_Bps;
     if (costModel.mode === 'cloudsim') return vm.memory_bytes / (nic * (costModel.bandwidthShare ?? 0.5));
     const rate = dirtyRate(v, utilAt(v, kernel.now));
-    const key = `${vm.memory_bytes}:${vm.pageSize_bytes ?? 4096}:${nic}:${Math.round(rate)}`;
-    let e = estimateCache.get(key);
+    const rounded = Math.round(rate);
+    let byRate = vmEstimates[v];
+    if (byRate === undefined || !Object.is(nic, vmNic[v])) {
+      const group = `${vm.memory_bytes}:${vm.pageSize_bytes ?? 4096}:${nic}`;
+      byRate = estimateCache.get(group);
+      if (byRate === undefined) estimateCache.set(group, (byRate = new Map()));
+      vmEstimates[v] = byRate;
+      vmNic[v] = nic;
+    }
+    let e = byRate.get(rounded);
     if (e === undefined) {
+      const key = `${vm.memory_bytes}:${vm.pageSize_bytes ?? 4096}:${nic}:${rounded}`;
       try {
         const spec = vmSpec(v);
         const { metrics } = simulateMigration({
@@ -398,7 +411,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       } catch {
         e = vm.memory_bytes / nic;
       }
-      estimateCache.set(key, e);
+      byRate.set(rounded, e);
     }
     return e;
   };
@@ -498,6 +511,13 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     const it = c.strategy.migrate(mig.m);
     const route = cluster.route(r.from, r.to);
     const cap = c.bandwidthShare !== undefined ? c.bandwidthShare * Math.min(o.hosts[r.from]!.nic_Bps, o.hosts[r.to]!.nic_Bps) : Infinity;
+    /** Start of the current transfer. */
+    let t0 = 0;
+    const onDone = (): void => {
+      const dt = kernel.now - t0;
+      mig.clock.advance(dt);
+      step(dt);
+    };
     const step = (answer: number): void => {
       for (let guard = 0; ; guard++) {
         if (r.dead) return;
@@ -519,16 +539,12 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
           answer = 0;
           continue;
         }
-        const t0 = kernel.now;
+        t0 = kernel.now;
         r.flow = net.transfer({
           route,
           cap_Bps: Math.min(cap, a.cap_Bps),
           bytes: a.bytes,
-          onDone: () => {
-            const dt = kernel.now - t0;
-            mig.clock.advance(dt);
-            step(dt);
-          },
+          onDone,
           // The next round, started from the previous one's onDone, takes its place on the links.
           follows: r.flow,
         });
@@ -676,6 +692,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     return s * interval * o.vms[v]!.mips;
   };
 
+  const powerFns = o.hosts.map((host) => (u: number) => host.power.power_W(u));
   const buildView = (): SimClusterView => {
     const now = kernel.now;
     const hosts: SimHostView[] = o.hosts.map((host, h) => ({
@@ -690,7 +707,8 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       mipsPerCore: host.mipsPerCore,
       cores: host.cores,
       nic_Bps: host.nic_Bps,
-      power_W: (u: number) => host.power.power_W(u),
+      power_W: powerFns[h]!,
+      power: host.power,
       utilisationNow: failed[h] ? 0 : lastU[h]!,
       nicMigrations: nicBusy[h]!,
     }));
