@@ -69,6 +69,11 @@ function maskOf(excluded: ReadonlySet<number>, H: number): Uint8Array {
  * `avoid` skips hosts when another candidate exists.
  */
 export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): Placer {
+  // Classes of empty hosts met in one scan: power table, capacity, power now.
+  const MAX_CLASSES = 16;
+  const classTable: Array<Float64Array | null> = new Array(MAX_CLASSES).fill(null);
+  const classCap = new Float64Array(MAX_CLASSES);
+  const classPower = new Float64Array(MAX_CLASSES);
   const search = (plan: Plan, v: number, excluded: ReadonlySet<number>, ctx: PlacementContext, skip?: (plan: Plan, h: number) => boolean): number => {
     const hosts = plan.view.hosts;
     const H = hosts.length;
@@ -77,15 +82,37 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
     const perCore = demand / vm.vcpus;
     const planned = ctx.load === 'planned';
     const out = maskOf(excluded, H);
-    const { failed, mipsPerCore, capacity, allocated, utilisationNow, powerNow_W } = plan;
+    const { failed, mipsPerCore, capacity, allocated, utilisationNow, powerNow_W, powerTable } = plan;
     let best = -1;
     let min = Infinity;
+    let classes = 0;
     for (let h = 0; h < H; h++) {
       // Plan.fitsCpu, inlined (the loop runs over every host for every VM placed).
       const cap = capacity[h]!;
       const alloc = allocated[h]!;
       if (!(failed[h] === 0 && perCore <= mipsPerCore[h]! && demand <= Math.max(0, cap - alloc) + 1e-9)) continue;
       if (out[h] !== 0 || (ctx.checkMemory && !plan.fits(v, h, true)) || skip?.(plan, h)) continue;
+      // A host whose load is 0 is never overloaded (overloadedWith), so its rise in power is a
+      // function of its table, capacity and power now alone: a host like an earlier one of this
+      // scan has the same rise, which did not beat (or set) the minimum then and cannot now.
+      // (Most hosts of a consolidated cluster are empty: their power and overload tests are skipped.)
+      const table = powerTable[h]!;
+      if (table !== null && (planned ? alloc : utilisationNow[h]!) === 0) {
+        const p0 = powerNow_W[h]!;
+        let seen = false;
+        for (let i = 0; i < classes; i++)
+          if (classTable[i] === table && classCap[i] === cap && classPower[i] === p0) {
+            seen = true;
+            break;
+          }
+        if (seen) continue;
+        if (classes < MAX_CLASSES) {
+          classTable[classes] = table;
+          classCap[classes] = cap;
+          classPower[classes] = p0;
+          classes++;
+        }
+      }
       const base = planned ? alloc : utilisationNow[h]! * cap;
       const after = Math.min(1, (base + demand) / cap);
       const diff = plan.power_W(h, after) - powerNow_W[h]!;

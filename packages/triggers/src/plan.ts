@@ -30,7 +30,7 @@ export class Plan {
   readonly failed: Uint8Array;
   private readonly hist: Array<Float64Array | null>;
   /** Per host, the points of its table power model (evaluated inline), or null (ask the view). */
-  private readonly powerTable: Array<Float64Array | null>;
+  readonly powerTable: Array<Float64Array | null>;
 
   constructor(readonly view: SimClusterView) {
     const H = view.hosts.length;
@@ -113,6 +113,7 @@ export class Plan {
   history(h: number): Float64Array {
     const cached = this.hist[h];
     if (cached) return cached;
+    if (this.hostVms[h]!.length === 0) return (this.hist[h] = NO_HISTORY);
     const sum = new Float64Array(HISTORY_LENGTH);
     for (const v of this.hostVms[h]!) this.addHistory(sum, v, h);
     const out = sum.subarray(0, trimmedLength(sum));
@@ -154,6 +155,9 @@ export class Plan {
     return this.failed[h] === 0 && perCore_mips <= this.mipsPerCore[h]! && mips <= Math.max(0, this.capacity[h]! - this.allocated[h]!) + 1e-9;
   }
 }
+
+/** The history of a host without VMs (all zeros, trimmed): shared, it has no element to change. */
+const NO_HISTORY = new Float64Array(0);
 
 /** Length of a history without its trailing zeros (CloudSim's `MathUtil.trimZeroTail`). */
 function trimmedLength(sum: Float64Array): number {
