@@ -74,6 +74,7 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
   const classTable: Array<Float64Array | null> = new Array(MAX_CLASSES).fill(null);
   const classCap = new Float64Array(MAX_CLASSES);
   const classPower = new Float64Array(MAX_CLASSES);
+  const firsts: number[] = [];
   const search = (plan: Plan, v: number, excluded: ReadonlySet<number>, ctx: PlacementContext, skip?: (plan: Plan, h: number) => boolean): number => {
     const hosts = plan.view.hosts;
     const H = hosts.length;
@@ -86,12 +87,20 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
     let best = -1;
     let min = Infinity;
     let classes = 0;
-    for (let h = 0; h < H; h++) {
+    /** Whether VM v may go to host h at all. */
+    const eligible = (h: number): boolean =>
       // Plan.fitsCpu, inlined (the loop runs over every host for every VM placed).
+      failed[h] === 0 &&
+      perCore <= mipsPerCore[h]! &&
+      demand <= Math.max(0, capacity[h]! - allocated[h]!) + 1e-9 &&
+      out[h] === 0 &&
+      !(ctx.checkMemory && !plan.fits(v, h, true)) &&
+      !skip?.(plan, h);
+    /** One step of the scan in host order. */
+    const visit = (h: number): void => {
+      if (!eligible(h)) return;
       const cap = capacity[h]!;
       const alloc = allocated[h]!;
-      if (!(failed[h] === 0 && perCore <= mipsPerCore[h]! && demand <= Math.max(0, cap - alloc) + 1e-9)) continue;
-      if (out[h] !== 0 || (ctx.checkMemory && !plan.fits(v, h, true)) || skip?.(plan, h)) continue;
       // A host whose load is 0 is never overloaded (overloadedWith), so its rise in power is a
       // function of its table, capacity and power now alone: a host like an earlier one of this
       // scan has the same rise, which did not beat (or set) the minimum then and cannot now.
@@ -99,13 +108,7 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
       const table = powerTable[h]!;
       if (table !== null && (planned ? alloc : utilisationNow[h]!) === 0) {
         const p0 = powerNow_W[h]!;
-        let seen = false;
-        for (let i = 0; i < classes; i++)
-          if (classTable[i] === table && classCap[i] === cap && classPower[i] === p0) {
-            seen = true;
-            break;
-          }
-        if (seen) continue;
+        for (let i = 0; i < classes; i++) if (classTable[i] === table && classCap[i] === cap && classPower[i] === p0) return;
         if (classes < MAX_CLASSES) {
           classTable[classes] = table;
           classCap[classes] = cap;
@@ -121,6 +124,29 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
         min = diff;
         best = h;
       }
+    };
+    if (planned) {
+      for (let h = 0; h < H; h++) visit(h);
+      return best;
+    }
+    // Measured load: which hosts are empty is fixed for the decision. The scan would skip every
+    // host of an empty class after its first eligible one, so only the other hosts and each
+    // class's first eligible host are visited, in host order.
+    const index = measuredIndex(plan);
+    firsts.length = 0;
+    for (const members of index.classes)
+      for (let i = 0; i < members.length; i++)
+        if (eligible(members[i]!)) {
+          firsts.push(members[i]!);
+          break;
+        }
+    firsts.sort((a, b) => a - b);
+    const others = index.others;
+    let i = 0;
+    let j = 0;
+    while (i < others.length || j < firsts.length) {
+      if (j >= firsts.length || (i < others.length && others[i]! < firsts[j]!)) visit(others[i++]!);
+      else visit(firsts[j++]!);
     }
     return best;
   };
@@ -133,6 +159,36 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
       return search(plan, v, excluded, ctx);
     },
   };
+}
+
+/** The hosts of a plan at measured load 0 with a table power model, by class (table, capacity, power now), and the others; in host order. */
+interface MeasuredIndex {
+  readonly classes: readonly Int32Array[];
+  readonly others: Int32Array;
+}
+const measuredIndexes = new WeakMap<Plan, MeasuredIndex>();
+/** {@link MeasuredIndex} of a plan (its measured load, power tables and capacities do not change during a decision). */
+function measuredIndex(plan: Plan): MeasuredIndex {
+  let index = measuredIndexes.get(plan);
+  if (index) return index;
+  const H = plan.capacity.length;
+  const keys: Array<{ table: Float64Array; cap: number; p0: number; members: number[] }> = [];
+  const others: number[] = [];
+  for (let h = 0; h < H; h++) {
+    const table = plan.powerTable[h]!;
+    if (table === null || plan.utilisationNow[h] !== 0) {
+      others.push(h);
+      continue;
+    }
+    const cap = plan.capacity[h]!;
+    const p0 = plan.powerNow_W[h]!;
+    let k = keys.find((c) => c.table === table && c.cap === cap && c.p0 === p0);
+    if (!k) keys.push((k = { table, cap, p0, members: [] }));
+    k.members.push(h);
+  }
+  index = { classes: keys.map((k) => Int32Array.from(k.members)), others: Int32Array.from(others) };
+  measuredIndexes.set(plan, index);
+  return index;
 }
 
 /** First fit: the first host (by index) where the VM fits and that is not overloaded with it. */
