@@ -140,6 +140,8 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
   /** Local links of the component flows' routes: flow i's are flowLinks[flowLinkStart[i] .. flowLinkStart[i + 1]). */
   let flowLinkStart = new Int32Array(17);
   let flowLinks = new Int32Array(48);
+  /** Flows to freeze at the current level. */
+  let freezing = new Int32Array(48);
 
   /**
    * Link l limits no flow: even at the highest rates they could get were l unlimited, its flows
@@ -225,43 +227,11 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
   // Binary min-heap of (key, id): id ≥ 0 a local link, id < 0 the flow −1 − id (its cap).
   let heapKey = new Float64Array(64);
   let heapId = new Int32Array(64);
-  let heapN = 0;
-  const push = (key: number, id: number): void => {
-    if (heapN === heapKey.length) {
-      const k2 = new Float64Array(2 * heapN);
-      k2.set(heapKey);
-      heapKey = k2;
-      const i2 = new Int32Array(2 * heapN);
-      i2.set(heapId);
-      heapId = i2;
-    }
-    let i = heapN++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (heapKey[p]! <= key) break;
-      heapKey[i] = heapKey[p]!;
-      heapId[i] = heapId[p]!;
-      i = p;
-    }
-    heapKey[i] = key;
-    heapId[i] = id;
-  };
-  /** Remove the root (read heapKey[0] / heapId[0] first). */
-  const pop = (): void => {
-    const key = heapKey[--heapN]!;
-    const id = heapId[heapN]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= heapN) break;
-      if (c + 1 < heapN && heapKey[c + 1]! < heapKey[c]!) c++;
-      if (heapKey[c]! >= key) break;
-      heapKey[i] = heapKey[c]!;
-      heapId[i] = heapId[c]!;
-      i = c;
-    }
-    heapKey[i] = key;
-    heapId[i] = id;
+  /** Room for n entries (a recomputation pushes at most one per flow, one per link and one per link of each route). */
+  const reserveHeap = (n: number): void => {
+    if (heapKey.length >= n) return;
+    heapKey = new Float64Array(2 * n);
+    heapId = new Int32Array(2 * n);
   };
 
   /**
@@ -301,60 +271,134 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     let total = 0;
     for (let i = 0; i < F; i++) total += compFlows[i]!.route.length;
     if (flowLinks.length < total) flowLinks = new Int32Array(2 * total);
-    heapN = 0;
+    reserveHeap(F + K + total);
+    // The filling on local references (the heap's push and pop written out: this loop is the
+    // solver's cost). The heap operations are exactly those of push() and pop().
+    const hk = heapKey;
+    const hid = heapId;
+    const rem = remaining;
+    const unf = unfrozenOn;
+    const fr = frozen;
+    const rt = rates;
+    const fls = flowLinks;
+    const fst = flowLinkStart;
+    let hn = 0;
     let unfrozen = 0;
     let at = 0;
     for (let i = 0; i < F; i++) {
       const f = compFlows[i]!;
       const route = f.route;
-      flowLinkStart[i] = at;
-      for (let j = 0; j < route.length; j++) flowLinks[at++] = linkLocal[route[j]!]!;
-      rates[i] = 0;
+      fst[i] = at;
+      for (let j = 0; j < route.length; j++) fls[at++] = linkLocal[route[j]!]!;
+      rt[i] = 0;
       if (f.cap <= 0) {
-        frozen[i] = 1;
+        fr[i] = 1;
         continue;
       }
-      frozen[i] = 0;
+      fr[i] = 0;
       unfrozen++;
-      for (let j = flowLinkStart[i]!; j < at; j++) unfrozenOn[flowLinks[j]!]!++;
-      if (f.cap !== Infinity) push(f.cap, -1 - i);
-    }
-    flowLinkStart[F] = at;
-    for (let k = 0; k < K; k++) if (unfrozenOn[k]! > 0) push(remaining[k]! / unfrozenOn[k]!, k);
-    let level = 0;
-    /** Freeze flow i at `rate`: its links' shares change. */
-    const freeze = (i: number, rate: number): void => {
-      frozen[i] = 1;
-      rates[i] = rate;
-      unfrozen--;
-      const end = flowLinkStart[i + 1]!;
-      for (let j = flowLinkStart[i]!; j < end; j++) {
-        const k = flowLinks[j]!;
-        remaining[k]! -= rate;
-        if (--unfrozenOn[k]! > 0) push(Math.max(0, remaining[k]!) / unfrozenOn[k]!, k);
+      for (let j = fst[i]!; j < at; j++) unf[fls[j]!]!++;
+      if (f.cap !== Infinity) {
+        // push(f.cap, −1 − i)
+        const key = f.cap;
+        let c = hn++;
+        while (c > 0) {
+          const p = (c - 1) >> 1;
+          if (hk[p]! <= key) break;
+          hk[c] = hk[p]!;
+          hid[c] = hid[p]!;
+          c = p;
+        }
+        hk[c] = key;
+        hid[c] = -1 - i;
       }
-    };
+    }
+    fst[F] = at;
+    for (let k = 0; k < K; k++) {
+      if (!(unf[k]! > 0)) continue;
+      // push(share of link k, k)
+      const key = rem[k]! / unf[k]!;
+      let c = hn++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (hk[p]! <= key) break;
+        hk[c] = hk[p]!;
+        hid[c] = hid[p]!;
+        c = p;
+      }
+      hk[c] = key;
+      hid[c] = k;
+    }
+    let level = 0;
+    if (freezing.length < total + 1) freezing = new Int32Array(2 * total + 2);
+    const fz = freezing;
     // Once every flow is frozen the entries left are stale (their links have no unfrozen flow).
-    while (heapN > 0 && unfrozen > 0) {
-      const key = heapKey[0]!;
-      const id = heapId[0]!;
-      pop();
+    while (hn > 0 && unfrozen > 0) {
+      const key = hk[0]!;
+      const id = hid[0]!;
+      {
+        // pop()
+        const lastKey = hk[--hn]!;
+        const lastId = hid[hn]!;
+        let c = 0;
+        for (;;) {
+          let ch = 2 * c + 1;
+          if (ch >= hn) break;
+          if (ch + 1 < hn && hk[ch + 1]! < hk[ch]!) ch++;
+          if (hk[ch]! >= lastKey) break;
+          hk[c] = hk[ch]!;
+          hid[c] = hid[ch]!;
+          c = ch;
+        }
+        hk[c] = lastKey;
+        hid[c] = lastId;
+      }
+      // The flows to freeze at this level, in order: a flow reaching its cap, or the unfrozen
+      // flows of a link reaching its share.
+      let nf = 0;
       if (id < 0) {
         const i = -1 - id;
-        if (frozen[i]) continue;
+        if (fr[i]) continue;
         level = Math.max(level, key);
-        freeze(i, level);
-        continue;
+        fz[nf++] = i;
+      } else {
+        const n = unf[id]!;
+        // A stale entry: the link's share changed (a newer entry holds it) or its flows are frozen.
+        if (n === 0 || key !== Math.max(0, rem[id]!) / n) continue;
+        level = Math.max(level, key);
+        const l = compLinks[id]!;
+        const fs = onLink[l]!;
+        for (let e = 0; e < fs.length; e++) {
+          const f = fs[e]!;
+          if (f.seen === mark && entryLive(l, e) && !fr[f.local]) fz[nf++] = f.local;
+        }
       }
-      const n = unfrozenOn[id]!;
-      // A stale entry: the link's share changed (a newer entry holds it) or its flows are frozen.
-      if (n === 0 || key !== Math.max(0, remaining[id]!) / n) continue;
-      level = Math.max(level, key);
-      const l = compLinks[id]!;
-      const fs = onLink[l]!;
-      for (let e = 0; e < fs.length; e++) {
-        const f = fs[e]!;
-        if (f.seen === mark && entryLive(l, e) && !frozen[f.local]) freeze(f.local, level);
+      for (let q = 0; q < nf; q++) {
+        // Freeze flow i at the level: its links' shares change.
+        const i = fz[q]!;
+        if (fr[i]) continue; // listed twice (a route crossing the link twice)
+        fr[i] = 1;
+        rt[i] = level;
+        unfrozen--;
+        const end = fst[i + 1]!;
+        for (let j = fst[i]!; j < end; j++) {
+          const k = fls[j]!;
+          rem[k]! -= level;
+          if (--unf[k]! > 0) {
+            // push(new share of link k, k)
+            const key2 = Math.max(0, rem[k]!) / unf[k]!;
+            let c = hn++;
+            while (c > 0) {
+              const p = (c - 1) >> 1;
+              if (hk[p]! <= key2) break;
+              hk[c] = hk[p]!;
+              hid[c] = hid[p]!;
+              c = p;
+            }
+            hk[c] = key2;
+            hid[c] = k;
+          }
+        }
       }
     }
     const now = kernel.now;
