@@ -89,7 +89,7 @@ describe('powerAwareBestFit', () => {
       const pabfd = powerAwareBestFit();
       const excludedList = view.hosts.filter(() => rng.next() < 0.1).map((h) => h.index);
       for (const excluded of [new Set(excludedList), new HostSet(view.hosts.length, excludedList)]) {
-        for (let k = 0; k < 5; k++) {
+        for (let k = 0; k < 12; k++) {
           const v = rng.int(view.vms.length);
           const from = plan.vmHost[v]!;
           if (from < 0) continue;
@@ -98,6 +98,9 @@ describe('powerAwareBestFit', () => {
           expect(pabfd.find(plan, v, excluded, ctx), `seed ${seed}, vm ${v}`).toBe(want);
           plan.add(v, want >= 0 ? want : from);
           if (want >= 0) placed++;
+          // the sets grow during a decision (and a HostSet remembers what it excluded)
+          if (rng.next() < 0.7) excluded.add(rng.int(view.hosts.length));
+          if (rng.next() < 0.05) excluded.delete(rng.int(view.hosts.length));
         }
       }
     }

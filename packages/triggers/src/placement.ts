@@ -33,6 +33,8 @@ export function overloadedWith(plan: Plan, h: number, v: number, detector: Overl
  */
 export class HostSet extends Set<number> {
   readonly mask: Uint8Array;
+  /** Hosts removed so far (delete, clear): while it stays, the set only grew. */
+  removals = 0;
   constructor(hostCount: number, hosts: Iterable<number> = []) {
     super();
     this.mask = new Uint8Array(hostCount);
@@ -46,10 +48,12 @@ export class HostSet extends Set<number> {
   }
   override delete(h: number): boolean {
     if (Number.isInteger(h) && h >= 0 && h < this.mask.length) this.mask[h] = 0;
+    this.removals++;
     return super.delete(h);
   }
   override clear(): void {
     this.mask.fill(0);
+    this.removals++;
     super.clear();
   }
 }
@@ -133,13 +137,17 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
     // host of an empty class after its first eligible one, so only the other hosts and each
     // class's first eligible host are visited, in host order.
     const index = measuredIndex(plan);
+    // A growing HostSet: each class's members before `from` are excluded (it only moves on).
+    const from = excluded instanceof HostSet && excluded.mask === out ? excludedPrefix(plan, index, excluded) : null;
     firsts.length = 0;
-    for (const members of index.classes)
-      for (let i = 0; i < members.length; i++)
+    for (let c = 0; c < index.classes.length; c++) {
+      const members = index.classes[c]!;
+      for (let i = from ? from[c]! : 0; i < members.length; i++)
         if (eligible(members[i]!)) {
           firsts.push(members[i]!);
           break;
         }
+    }
     firsts.sort((a, b) => a - b);
     const others = index.others;
     let i = 0;
@@ -167,6 +175,28 @@ interface MeasuredIndex {
   readonly others: Int32Array;
 }
 const measuredIndexes = new WeakMap<Plan, MeasuredIndex>();
+/** Per HostSet: for each class of a plan's index, how many leading members the set excludes. */
+const prefixes = new WeakMap<HostSet, { plan: Plan; removals: number; size: number; from: Int32Array }>();
+function excludedPrefix(plan: Plan, index: MeasuredIndex, set: HostSet): Int32Array {
+  let p = prefixes.get(set);
+  if (!p || p.plan !== plan || p.removals !== set.removals) {
+    p = { plan, removals: set.removals, size: -1, from: new Int32Array(index.classes.length) };
+    prefixes.set(set, p);
+  }
+  if (p.size !== set.size) {
+    // Only additions since: the prefixes can only grow.
+    const mask = set.mask;
+    for (let c = 0; c < index.classes.length; c++) {
+      const members = index.classes[c]!;
+      let i = p.from[c]!;
+      while (i < members.length && mask[members[i]!] !== 0) i++;
+      p.from[c] = i;
+    }
+    p.size = set.size;
+  }
+  return p.from;
+}
+
 /** {@link MeasuredIndex} of a plan (its measured load, power tables and capacities do not change during a decision). */
 function measuredIndex(plan: Plan): MeasuredIndex {
   let index = measuredIndexes.get(plan);
