@@ -97,7 +97,7 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
   });
   // The flows on each link, in the order they attached. A flow that leaves is not spliced out
   // (the core switch's list holds every flow): its entry dies — the flow is inactive or attached
-  // again since (`gen`) — and dead entries are dropped when they outnumber the live ones.
+  // again since (`gen`) — and dead entries are dropped when they outnumber the live ones (+ 4).
   const onLink: Flow[][] = Array.from({ length: L }, () => []);
   const onLinkGen: number[][] = Array.from({ length: L }, () => []);
   const liveOn = new Int32Array(L);
@@ -455,7 +455,7 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
       if (liveOn[l] === 0) bound[l] = 0;
       if (wasBinding || !slack(l)) seeds.push(l);
       const n = onLink[l]!.length;
-      if (n > 16 && n > 2 * liveOn[l]!) compactLink(l);
+      if (n > 2 * liveOn[l]! + 4) compactLink(l);
     }
     if (f.completion) kernel.cancel(f.completion);
     f.completion = undefined;
