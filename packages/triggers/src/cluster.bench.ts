@@ -1,4 +1,4 @@
-/** One simulated PlanetLab day (800 hosts, 1052 VMs, 20110303) with LR-MMT-1.2, in cloudsim mode and with pre-copy over the shared network. */
+/** One simulated PlanetLab day (800 hosts, 1052 VMs, 20110303) with LR-MMT-1.2, in cloudsim mode and with pre-copy over the shared network; and LR-MC-1.2 in cloudsim mode. */
 import { bench, describe } from 'vitest';
 import { resolveOptions } from '@livemig/core';
 import { loadDay } from '@livemig/data-planetlab';
@@ -9,7 +9,7 @@ import { cloudsimCompat, cloudsimHosts, cloudsimTriggerOptions, cloudsimVms, lr,
 const ctx = { rng: () => { throw new Error('no rng needed'); } } as never;
 const hosts = cloudsimHosts(800);
 const vms = cloudsimVms(loadDay('20110303').vms);
-const trigger = () => lr.create(resolveOptions(lr, { ...cloudsimTriggerOptions, weighting: 'none' }, 'trigger'), ctx);
+const trigger = (selection: 'mmt' | 'mc' = 'mmt') => lr.create(resolveOptions(lr, { ...cloudsimTriggerOptions, weighting: 'none', selection }, 'trigger'), ctx);
 
 describe('one PlanetLab day, LR-MMT-1.2', () => {
   bench('cloudsim costs', () => void simulateCluster({ hosts, vms, trigger: trigger(), ...cloudsimCompat }), { iterations: 2, time: 0 });
@@ -34,4 +34,8 @@ describe('one PlanetLab day, LR-MMT-1.2', () => {
       }),
     { iterations: 1, time: 0 },
   );
+});
+
+describe('one PlanetLab day, LR-MC-1.2 (maximum-correlation selection: a regression per VM of an overloaded host)', () => {
+  bench('cloudsim costs', () => void simulateCluster({ hosts, vms, trigger: trigger('mc'), ...cloudsimCompat }), { iterations: 1, time: 0 });
 });
