@@ -58,12 +58,23 @@ export function cloudsimVms(traces: readonly { name?: string; utilisation: Array
  * VM histories start at the first decision and keep zero samples (`PowerVm` only skips a 0 at
  * clock 0); a VM whose demand is 0 at an update has "completed" and leaves for good
  * (`getCompletedVms`: on 20110303, 532 of the 1052 VMs by the end of the day); the initial PABFD
- * sees every host at 0 % (first fit within the cheapest host type); migrations cost RAM ÷ half the
- * NIC with 10 % CPU overhead.
+ * adds each VM's full MIPS to the MIPS already allocated on a host and compares with the host's
+ * (still 0 %) measured power, so each VM goes to an empty host while there is one (on 20110303 all
+ * 800 hosts get VMs); no energy is charged before the first decision (every host's previous
+ * utilisation is 0 there); migrations cost RAM ÷ half the NIC with 10 % CPU overhead.
  */
 export const cloudsimCompat: Pick<
   ClusterSimOptions,
-  'offWhen' | 'historySkipsZeros' | 'historyAtStart' | 'decisionOffset_s' | 'endVmsAtZeroDemand' | 'cpuOverhead' | 'migration' | 'interval_s' | 'placement'
+  | 'offWhen'
+  | 'historySkipsZeros'
+  | 'historyAtStart'
+  | 'decisionOffset_s'
+  | 'endVmsAtZeroDemand'
+  | 'cpuOverhead'
+  | 'migration'
+  | 'interval_s'
+  | 'placement'
+  | 'energyFromFirstDecision'
 > = {
   offWhen: 'idle',
   historySkipsZeros: false,
@@ -73,13 +84,16 @@ export const cloudsimCompat: Pick<
   cpuOverhead: 0.1,
   migration: { mode: 'cloudsim', bandwidthShare: 0.5 },
   interval_s: 300,
-  placement: 'cloudsim',
+  placement: 'pabfd',
+  energyFromFirstDecision: true,
 };
 
 /**
- * Trigger options that reproduce CloudSim's policies: no memory check after the initial placement
- * (its PlanetLab VMs request 0 MB once created), hosts that received VMs may be emptied in the same
- * decision, and PABFD estimates power from the host's measured load. (For LR as CloudSim computes
- * it, add `weighting: 'none'`.)
+ * Trigger options that reproduce CloudSim 4.0's policies: no memory check after the initial
+ * placement (its PlanetLab VMs request 0 MB once created), hosts that received VMs may be emptied
+ * in the same decision, and PABFD adds the VM to the MIPS the plan has allocated on the host
+ * (`PowerVmAllocationPolicyMigrationAbstract.getUtilizationOfCpuMips(host)`, which counts the VMs
+ * placed earlier in the same decision) before comparing with the host's measured power. (For LR as
+ * CloudSim computes it, add `weighting: 'none'`.)
  */
-export const cloudsimTriggerOptions = { checkMemory: false, excludeOverloadTargets: false, placementLoad: 'measured' } as const;
+export const cloudsimTriggerOptions = { checkMemory: false, excludeOverloadTargets: false, placementLoad: 'planned' } as const;

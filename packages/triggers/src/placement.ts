@@ -8,8 +8,9 @@ export interface PlacementContext {
   readonly checkMemory: boolean;
   /**
    * The load PABFD adds the VM to: 'planned' (the VMs the plan puts on the host, including those
-   * placed earlier in this decision) or 'measured' (the host's utilisation measured at the
-   * decision, as CloudSim 4.0's `getMaxUtilizationAfterAllocation` does — VMs placed earlier in the
+   * placed earlier in this decision, as CloudSim 4.0's `getMaxUtilizationAfterAllocation` does via
+   * `getUtilizationOfCpuMips(host)`) or 'measured' (the host's utilisation measured at the
+   * decision, as CloudSim 3.0 did with `host.getUtilizationOfCpuMips()` — VMs placed earlier in the
    * same decision do not raise a host's power estimate, only its fit and overload checks).
    */
   readonly load: 'planned' | 'measured';

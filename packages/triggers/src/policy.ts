@@ -25,7 +25,7 @@ export interface ConsolidationOptions {
    * one decision); `false` reproduces that.
    */
   readonly excludeOverloadTargets: boolean;
-  /** Load PABFD adds a VM to: 'planned' (default) or 'measured' (CloudSim 4.0). */
+  /** Load PABFD adds a VM to: 'planned' (default; CloudSim 4.0) or 'measured' (CloudSim 3.0). */
   readonly placementLoad: 'planned' | 'measured';
   /** Evacuate a host whose failure is announced at most this many seconds ahead (0: never). */
   readonly evacuationLead_s: number;

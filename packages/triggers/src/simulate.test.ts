@@ -45,7 +45,7 @@ describe('CloudSim quirks (cloudsimCompat)', () => {
     expect(exact.metrics.vmsEnded).toBe(2);
     expect(exact.placement).toEqual([-1, -1]);
   });
-  it("initial placement 'cloudsim' sees every host at 0 %: first fit within the cheapest host type", () => {
+  it("initial placement 'cloudsim' (CloudSim 3.0) sees every host at 0 %: first fit within the cheapest host type; 'pabfd' (CloudSim 4.0) counts what it placed", () => {
     // hosts: G4, G5, G4, G5. 2500-MIPS VMs fit no G4 core (1860 MIPS). From idle, a 500-MIPS VM
     // raises a G5 by 3.10 W (93.7 → 96.80) and a G4 by 4.50 W (86 → 90.50), so G5 wins too.
     const vms = [vm(2500, 870, 0.1), vm(2500, 870, 0.1), vm(2500, 870, 0.1), vm(500, 613, 0.1)];
@@ -55,6 +55,16 @@ describe('CloudSim quirks (cloudsimCompat)', () => {
     // 'pabfd' counts what it placed: the second VM prefers the empty G5 (20.5 W) to host 1 (40.1 W)
     const pabfd = simulateCluster({ hosts: cloudsimHosts(4), vms, trigger: noop, placement: 'pabfd', duration_s: 300 });
     expect(pabfd.placement.slice(0, 2)).toEqual([1, 3]);
+  });
+});
+
+describe('CloudSim energy accounting (energyFromFirstDecision)', () => {
+  it('charges nothing before the first decision, like CloudSim whose hosts all start from 0 % there', () => {
+    // one G5 at a flat 50 %: 116 W; with the option the first interval (0 … 300.1 s) is free
+    const run = (energyFromFirstDecision: boolean) =>
+      simulateCluster({ hosts: g5(1), vms: [vm(2660, 613, 1)], trigger: noop, placement: [0], decisionOffset_s: 0.1, duration_s: 900, energyFromFirstDecision }).metrics.energy_kWh;
+    expect(run(false)).toBeCloseTo((116 * 900) / 3.6e6, 9);
+    expect(run(true)).toBeCloseTo((116 * (900 - 300.1)) / 3.6e6, 9);
   });
 });
 

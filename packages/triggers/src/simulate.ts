@@ -95,9 +95,12 @@ export interface ClusterSimOptions {
   readonly trigger: TriggerPolicy;
   /**
    * Initial host of each VM, or 'pabfd' (power-aware best fit at full VM capacity: the host whose
-   * power rises least with the VMs placed so far), or 'cloudsim' (CloudSim 4.0's initial PABFD, which
-   * takes every host's measured load as 0 when the VMs are created: each VM goes to the first host,
-   * of the type whose power rises least from idle, where its full MIPS and memory fit). Default 'pabfd'.
+   * power rises least with the VMs placed so far; this is CloudSim 4.0's initial placement, whose
+   * `getUtilizationOfCpuMips(host)` sums the MIPS allocated to the VMs already created on the host,
+   * so that every VM goes to an empty host while there is one), or 'cloudsim' (CloudSim 3.0's
+   * initial PABFD, which takes every host's measured load, `host.getUtilizationOfCpuMips()`, as 0
+   * when the VMs are created: each VM goes to the first host, of the type whose power rises least
+   * from idle, where its full MIPS and memory fit). Default 'pabfd'.
    */
   readonly placement?: readonly number[] | 'pabfd' | 'cloudsim';
   readonly interval_s?: number;
@@ -120,6 +123,13 @@ export interface ClusterSimOptions {
   readonly offWhen?: 'empty' | 'idle';
   /** CloudSim records no history sample when a VM's utilisation is 0. Default false. */
   readonly historySkipsZeros?: boolean;
+  /**
+   * Count energy and active (SLATAH) time only from the first decision on, as CloudSim does: its
+   * `PowerDatacenter` first updates the hosts at the first decision, with every host's previous
+   * utilisation 0, and `PowerHost.getEnergyLinearInterpolation` charges nothing for an interval that
+   * starts at 0 %. Default false.
+   */
+  readonly energyFromFirstDecision?: boolean;
   /** Boot time of a switched-off host chosen as a destination; the migration waits for it. Default 0. */
   readonly powerOnDelay_s?: number;
   readonly failures?: FailureModel;
@@ -765,6 +775,8 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
 
   const K = Math.ceil(duration / interval - 1e-9);
   for (let h = 0; h < H; h++) mark(h);
+  // CloudSim: no host has been updated before the first decision, so the first interval is free.
+  if (o.energyFromFirstDecision) lastOn.fill(0);
   if (o.historyAtStart ?? true) recordHistory();
   for (let k = 1; k < K; k++) if (k * interval + offset < duration) kernel.at(k * interval + offset, () => decide());
   kernel.run(duration);
