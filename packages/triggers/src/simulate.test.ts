@@ -81,6 +81,19 @@ describe('CloudSim migration costs', () => {
     expect(r.metrics.pdm).toBeCloseTo((0.1 * 27.84) / 3600, 12);
     expect(r.metrics.downtime_total_s).toBe(0);
   });
+
+  it('slaCountsIncoming: the destination is in violation for the 27.84 s it receives the VM (CloudSim asks the full demand of it)', () => {
+    const run = (slaCountsIncoming: boolean) => {
+      let asked = false;
+      const once: TriggerPolicy = { decide: () => (asked ? [] : ((asked = true), [{ vm: 0, to: 1, reason: 'test' }])) };
+      return simulateCluster({ hosts: g5(2), vms: [vm(1000, 1740, 0.5)], trigger: once, placement: [0], slaCountsIncoming, ...{ migration: cloudsimCompat.migration } }).metrics;
+    };
+    expect(run(false).slatah_pooled).toBe(0);
+    // host 0 on until the VM has left (327.84 s), host 1 from 300 s: 27.84 s saturated of 327.84 + 3300 s on
+    const m = run(true);
+    expect(m.slatah_pooled).toBeCloseTo(27.84 / (327.84 + 3300), 12);
+    expect(m.slatah).toBeCloseTo((0 + 27.84 / 3300) / 2, 12);
+  });
 });
 
 describe('policies in the loop', () => {

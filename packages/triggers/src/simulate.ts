@@ -130,6 +130,13 @@ export interface ClusterSimOptions {
    * starts at 0 %. Default false.
    */
   readonly energyFromFirstDecision?: boolean;
+  /**
+   * A host receiving a migration counts as saturated (SLATAH) for as long as it does, as in CloudSim:
+   * `HostDynamicWorkload.updateVmsProcessing` adds the incoming VM's full requested MIPS to the host's
+   * requested total while the scheduler allocates it only the overhead share, so requested >
+   * allocated. Default false (saturated = some VM gets less CPU than it asks).
+   */
+  readonly slaCountsIncoming?: boolean;
   /** Boot time of a switched-off host chosen as a destination; the migration waits for it. Default 0. */
   readonly powerOnDelay_s?: number;
   readonly failures?: FailureModel;
@@ -229,6 +236,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   const costModel: MigrationCostModel = o.migration ?? { mode: 'cloudsim' };
   const overhead = o.cpuOverhead ?? 0.1;
   const offWhen = o.offWhen ?? 'empty';
+  const slaCountsIncoming = o.slaCountsIncoming ?? false;
   const seed = o.seed ?? 1;
   const rngFor = (name: string): Rng => createRng(deriveSeed(seed, name));
 
@@ -313,7 +321,11 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       const d = demandAt(v, t);
       const capped = Math.min(d, host.mipsPerCore * o.vms[v]!.vcpus);
       const incoming = running[v]?.to === h;
-      if (incoming) alloc += overhead * capped;
+      if (incoming) {
+        alloc += overhead * capped;
+        // CloudSim asks the VM's full demand of the destination but allocates it the overhead only.
+        if (slaCountsIncoming) sat = true;
+      }
       else {
         alloc += capped;
         if (capped < d - 1e-9) sat = true;
