@@ -201,6 +201,58 @@ describe('copy strategies over the shared network', () => {
   });
 });
 
+describe('migration slots per host (maxMigrationsPerHost)', () => {
+  it('with one slot, two migrations into the same host run one after the other: the second waits 8 s, each takes 8 s at the full NIC', () => {
+    const stop = stopCondition({ use: 'dirty-pages-below', options: { pages: 1 } });
+    const strategy = precopy.create(resolveOptions(precopy, {}, 'strategy'), ctx);
+    const both: TriggerPolicy = { decide: (v) => (v.now_s === 300 ? [{ vm: 0, to: 2, reason: 't' }, { vm: 1, to: 2, reason: 't' }] : []) };
+    const idleVm = (id: string): ClusterVm => ({ id, mips: 500, vcpus: 1, memory_bytes: 1e9, utilisation: flat(0.1) });
+    const run = (maxMigrationsPerHost?: number) =>
+      simulateCluster({
+        hosts: g5(3),
+        vms: [idleVm('a'), idleVm('b')],
+        trigger: both,
+        placement: [0, 1],
+        recordMigrations: true,
+        ...(maxMigrationsPerHost ? { maxMigrationsPerHost } : {}),
+        migration: { mode: 'strategy', strategy, stop, maxDirtyRate_pages_s: 0 },
+      });
+    const oneGB_s = (Math.ceil(1e9 / 4096) * 4096) / 125e6;
+    const shared = run();
+    for (const mig of shared.migrations) expect([mig.start_s, mig.end_s - 300, mig.wait_s]).toEqual([300, expect.closeTo(2 * oneGB_s, 9), 0]);
+    const serial = run(1);
+    const [first, second] = [...serial.migrations].sort((a, b) => a.end_s - b.end_s);
+    expect(first!.end_s - 300).toBeCloseTo(oneGB_s, 9);
+    expect(second!.wait_s).toBeCloseTo(oneGB_s, 9);
+    expect(second!.end_s - second!.start_s).toBeCloseTo(oneGB_s, 9);
+    expect(serial.metrics.migrationWait_total_s).toBeCloseTo(oneGB_s, 9);
+    expect(serial.metrics.migrations_completed).toBe(2);
+    expect(serial.placement).toEqual([2, 2]);
+  });
+
+  it('never runs more than the limit on a host and finishes every migration it starts (property over random requests)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 12 }), (limit, reqs) => {
+        const strategy = precopy.create(resolveOptions(precopy, {}, 'strategy'), ctx);
+        const stop = stopCondition({ use: 'dirty-pages-below', options: { pages: 1 } });
+        const trigger: TriggerPolicy = { decide: (v) => (v.now_s === 300 ? reqs.map(([vm, to]) => ({ vm, to, reason: 't' })) : []) };
+        const vms = Array.from({ length: 6 }, (_, i): ClusterVm => ({ id: `v${i}`, mips: 300, vcpus: 1, memory_bytes: 2e8 + i * 1e8, utilisation: flat(0.1, 24) }));
+        const r = simulateCluster({ hosts: g5(4), vms, trigger, placement: [0, 0, 1, 1, 2, 3], recordMigrations: true, maxMigrationsPerHost: limit, migration: { mode: 'strategy', strategy, stop, maxDirtyRate_pages_s: 0 } });
+        expect(r.migrations.length).toBe(r.metrics.migrations);
+        expect(r.migrations.every((x) => x.status === 'completed' && x.wait_s >= 0)).toBe(true);
+        // at any start time, the migrations running on each host are within the limit
+        for (const a of r.migrations)
+          for (const h of [a.from, a.to]) {
+            const at = a.start_s + 1e-9;
+            const busy = r.migrations.filter((b) => (b.from === h || b.to === h) && b.start_s <= at && b.end_s > at).length;
+            expect(busy).toBeLessThanOrEqual(limit);
+          }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
 describe('failures', () => {
   it('restarts the VMs of a failed host elsewhere; each lost VM costs at least detection + boot', () => {
     const r = simulateCluster({

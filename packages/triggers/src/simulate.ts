@@ -137,6 +137,13 @@ export interface ClusterSimOptions {
    * allocated. Default false (saturated = some VM gets less CPU than it asks).
    */
   readonly slaCountsIncoming?: boolean;
+  /**
+   * At most this many migrations run at once on a host (in or out, counted per host as hypervisors
+   * do: libvirt/OpenStack `max_concurrent_live_migrations`, vSphere's per-host limits); further
+   * requests wait in a FIFO queue, the VM holding its place at the destination without using its
+   * CPU there, and start as soon as both hosts have a free slot. Default unlimited (CloudSim).
+   */
+  readonly maxMigrationsPerHost?: number;
   /** Boot time of a switched-off host chosen as a destination; the migration waits for it. Default 0. */
   readonly powerOnDelay_s?: number;
   readonly failures?: FailureModel;
@@ -163,6 +170,8 @@ export interface MigrationRecord {
   readonly converged: boolean;
   readonly downtime_s: number;
   readonly bytes: number;
+  /** Seconds it waited for a migration slot before `start_s`. */
+  readonly wait_s: number;
 }
 
 /** The metrics of a cluster run (defined in the README). */
@@ -185,6 +194,9 @@ export interface ClusterMetrics {
   migrations_failed: number;
   downtime_total_s: number;
   downtime_mean_s: number;
+  /** Σ and largest wait of a migration for a slot (`maxMigrationsPerHost`). */
+  migrationWait_total_s: number;
+  migrationWait_max_s: number;
   downtime_max_s: number;
   migration_bytes: number;
   /** VM-hours lost to host failures (failure → running again elsewhere). */
@@ -211,7 +223,15 @@ interface Running {
   from: number;
   to: number;
   reason: string;
+  /** When the policy asked for it; `start_s` is when it started (later if it waited for a slot). */
+  requested_s: number;
   start_s: number;
+  /** Waiting for a migration slot on its source or destination (`maxMigrationsPerHost`). */
+  queued: boolean;
+  /** Its request number: names its random streams, so waiting does not change them. */
+  index: number;
+  /** The destination was off when the migration was asked for (power-on delay). */
+  wasOff: boolean;
   demandAtStart: number;
   timer?: EventHandle;
   flow?: ClusterFlow;
@@ -283,6 +303,8 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     migrations_failed: 0,
     downtime_total_s: 0,
     downtime_mean_s: 0,
+    migrationWait_total_s: 0,
+    migrationWait_max_s: 0,
     downtime_max_s: 0,
     migration_bytes: 0,
     vmHoursLost: 0,
@@ -320,7 +342,10 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     for (const v of hostVms[h]!) {
       const d = demandAt(v, t);
       const capped = Math.min(d, host.mipsPerCore * o.vms[v]!.vcpus);
-      const incoming = running[v]?.to === h;
+      const r = running[v];
+      const incoming = r !== null && r !== undefined && r.to === h;
+      // A migration waiting for a slot holds the VM's place at the destination, nothing more.
+      if (incoming && r.queued) continue;
       if (incoming) {
         alloc += overhead * capped;
         // CloudSim asks the VM's full demand of the destination but allocates it the overhead only.
@@ -481,8 +506,10 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       hostVms[r.to]!.splice(hostVms[r.to]!.indexOf(r.v), 1);
     }
     running[r.v] = null;
-    nicBusy[r.from]!--;
-    nicBusy[r.to]!--;
+    if (!r.queued) {
+      nicBusy[r.from]!--;
+      nicBusy[r.to]!--;
+    }
     mark(r.from);
     mark(r.to);
     degraded_MIs[r.v]! += overhead * r.demandAtStart * dur + r.demandAtStart * mm.app_degradation_s;
@@ -506,15 +533,17 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
         converged: mm.converged,
         downtime_s: mm.downtime_s,
         bytes: mm.bytes_sent,
+        wait_s: r.start_s - r.requested_s,
       });
+    if (!r.queued && queue.length > 0) drainQueue();
   };
 
   const runStrategy = (r: Running, c: StrategyCosts): void => {
     const spec = vmSpec(r.v);
-    const rng = rngFor(`migration:${m.migrations}`);
+    const rng = rngFor(`migration:${r.index}`);
     const memory = createMemory({
       vm: spec,
-      workload: workloadFor(r.v, dirtyRate(r.v, utilAt(r.v, kernel.now)), rngFor(`workload:${m.migrations}`)),
+      workload: workloadFor(r.v, dirtyRate(r.v, utilAt(r.v, kernel.now)), rngFor(`workload:${r.index}`)),
       fidelity: c.fidelity ?? 'fluid',
       rng,
     });
@@ -576,20 +605,54 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     step(0);
   };
 
+  const slots = o.maxMigrationsPerHost ?? Infinity;
+  if (!(slots >= 1)) throw new RangeError(`simulateCluster: maxMigrationsPerHost must be >= 1, got ${slots}`);
+  /** Migrations waiting for a slot, in request order. */
+  const queue: Running[] = [];
+  const canStart = (r: Running): boolean => nicBusy[r.from]! < slots && nicBusy[r.to]! < slots;
+
+  /** The VM's place at the destination is taken now; the copy starts when both hosts have a slot. */
   const startMigration = (v: number, to: number, reason: string): void => {
     const from = vmHost[v]!;
     touch(from);
     touch(to);
-    const wasOff = hostVms[to]!.length === 0;
-    const r: Running = { v, from, to, reason, start_s: kernel.now, demandAtStart: demandAt(v, kernel.now), dead: false };
+    const r: Running = { v, from, to, reason, requested_s: kernel.now, start_s: kernel.now, queued: true, index: m.migrations, wasOff: hostVms[to]!.length === 0, demandAtStart: 0, dead: false };
     running[v] = r;
     hostVms[to]!.push(v);
-    nicBusy[from]!++;
-    nicBusy[to]!++;
     m.migrations++;
     mark(from);
     mark(to);
-    const delay = wasOff ? (o.powerOnDelay_s ?? 0) : 0;
+    if (queue.length === 0 && canStart(r)) begin(r);
+    else queue.push(r);
+  };
+
+  /** Start the waiting migrations that have slots now, first come first served. */
+  const drainQueue = (): void => {
+    for (let i = 0; i < queue.length; ) {
+      const r = queue[i]!;
+      if (r.dead) queue.splice(i, 1);
+      else if (canStart(r)) {
+        queue.splice(i, 1);
+        begin(r);
+      } else i++;
+    }
+  };
+
+  const begin = (r: Running): void => {
+    const { v, from, to } = r;
+    touch(from);
+    touch(to);
+    r.queued = false;
+    r.start_s = kernel.now;
+    r.demandAtStart = demandAt(v, kernel.now);
+    const wait = r.start_s - r.requested_s;
+    m.migrationWait_total_s += wait;
+    m.migrationWait_max_s = Math.max(m.migrationWait_max_s, wait);
+    nicBusy[from]!++;
+    nicBusy[to]!++;
+    mark(from);
+    mark(to);
+    const delay = r.wasOff ? (o.powerOnDelay_s ?? 0) : 0;
     const go = (): void => {
       if (r.dead) return;
       if (costModel.mode === 'cloudsim') {
@@ -767,13 +830,14 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
         touch(r.to);
         touch(req.to);
         hostVms[r.to]!.splice(hostVms[r.to]!.indexOf(req.vm), 1);
-        nicBusy[r.to]!--;
+        if (!r.queued) nicBusy[r.to]!--;
         mark(r.to);
         r.to = req.to;
         hostVms[req.to]!.push(req.vm);
-        nicBusy[req.to]!++;
+        if (!r.queued) nicBusy[req.to]!++;
         mark(req.to);
         m.migrations++;
+        if (r.queued) drainQueue();
         continue;
       }
       if (r || vmHost[req.vm]! < 0 || failed[req.to] || vmHost[req.vm] === req.to) {
