@@ -131,6 +131,25 @@ describe('livemig run on a cluster experiment', () => {
     expect([rows[1]!.vm_lost_h, rows[1]!.energy_kWh, rows[1]!.migrations]).toEqual([String(direct.vmHoursLost), String(direct.energy_kWh), String(direct.migrations)]);
   });
 
+  it('limits concurrent migrations per host: with one slot migrations wait, unlimited they do not', () => {
+    const limited = {
+      ...doc,
+      name: 'limited',
+      days: ['20110303'],
+      migration: { mode: 'strategy', strategy: 'precopy', stop: 'xen' },
+      sweep: { params: { 'migration.maxPerHost': ['unlimited', 1] } },
+    };
+    writeFileSync(join(dir, 'limited.json'), JSON.stringify(limited));
+    const r = livemig('run', 'limited.json', '--out', 'limited', '--workers', '1', '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rows = parse(read('limited', 'runs.csv'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((x) => x.migration_maxPerHost)).toEqual(['unlimited', '1']);
+    expect(Number(rows[0]!.migration_wait_total_s)).toBe(0);
+    expect(Number(rows[1]!.migration_wait_total_s)).toBeGreaterThan(0);
+    expect(Number(rows[1]!.migration_wait_max_s)).toBeLessThanOrEqual(Number(rows[1]!.migration_wait_total_s));
+  });
+
   it('refuses an unknown day and a detector option of another detector, before writing anything', () => {
     writeFileSync(join(dir, 'bad-day.json'), JSON.stringify({ ...doc, days: ['20990101'] }));
     const r = livemig('run', 'bad-day.json', '--out', 'bad', '--quiet');

@@ -20,6 +20,10 @@ export const clusterMigrationSchema = z.discriminatedUnion('mode', [
     maxDirtyRate: schemas.pageRate().default(20_000).describe("dirty rate at 100 % CPU; the guest writes utilisation × this (e.g. '20000 pages/s')"),
     workingSetFraction: schemas.fraction().default(0.25).describe('the writes fall uniformly on this fraction of memory'),
     bandwidthShare: schemas.fraction().default(0.5).describe("cap of a migration's rate as a share of the NIC"),
+    maxPerHost: z
+      .union([z.number().int().min(1), z.literal('unlimited')])
+      .default('unlimited')
+      .describe('migrations a host runs at once (in or out); the others wait in a FIFO queue (OpenStack max_concurrent_live_migrations, vSphere per-host limits)'),
   }),
 ]);
 

@@ -35,6 +35,8 @@ export const CLUSTER_METRIC_COLUMNS = [
   'downtime_total_s',
   'downtime_mean_s',
   'downtime_max_s',
+  'migration_wait_total_s',
+  'migration_wait_max_s',
   'migration_bytes',
   'vm_lost_h',
   'host_failures',
@@ -68,6 +70,8 @@ export interface ClusterWorkerConfig {
         readonly maxDirtyRate_pages_s: number;
         readonly workingSetFraction: number;
         readonly bandwidthShare: number;
+        /** Concurrent migrations per host; absent = unlimited. */
+        readonly maxPerHost?: number;
       };
 }
 
@@ -207,7 +211,17 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
       const m = e.migration;
       const st = await component(m.strategy, 'strategy', 'migration.strategy', point);
       const sp = await stopOf(m.stop as StopSpecInput, 'migration.stop', point);
-      migration = { mode: 'strategy', strategy: st.wc, stop: sp.ws, fidelity: m.fidelity, maxDirtyRate_pages_s: m.maxDirtyRate, workingSetFraction: m.workingSetFraction, bandwidthShare: m.bandwidthShare };
+      migration = {
+        mode: 'strategy',
+        strategy: st.wc,
+        stop: sp.ws,
+        fidelity: m.fidelity,
+        maxDirtyRate_pages_s: m.maxDirtyRate,
+        workingSetFraction: m.workingSetFraction,
+        bandwidthShare: m.bandwidthShare,
+        // unlimited is left out, so configurations without a limit keep their ids
+        ...(m.maxPerHost === 'unlimited' ? {} : { maxPerHost: m.maxPerHost }),
+      };
       migrationNorm = { ...migration, strategy: st.norm, stop: sp.norm };
     }
     const f = e.failures;

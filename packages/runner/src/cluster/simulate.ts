@@ -70,6 +70,7 @@ export function runClusterDay(config: ClusterWorkerConfig, dayName: string, seed
     migration,
     // The destination checks memory as the policy does (CloudSim's PlanetLab setup: not at all).
     checkDestinationMemory: checkMemory,
+    ...(m.mode === 'strategy' && m.maxPerHost !== undefined ? { maxMigrationsPerHost: m.maxPerHost } : {}),
     ...(config.failures ? { failures: config.failures } : {}),
     seed,
   });
@@ -93,6 +94,8 @@ export function rowOf(dayName: string, x: ClusterMetrics): ClusterRow {
     downtime_total_s: x.downtime_total_s,
     downtime_mean_s: x.downtime_mean_s,
     downtime_max_s: x.downtime_max_s,
+    migration_wait_total_s: x.migrationWait_total_s,
+    migration_wait_max_s: x.migrationWait_max_s,
     migration_bytes: x.migration_bytes,
     vm_lost_h: x.vmHoursLost,
     host_failures: x.hostFailures,
