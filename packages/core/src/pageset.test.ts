@@ -99,6 +99,27 @@ describe('PageSet', () => {
     );
   });
 
+  it('unionCount and intersectionCount count |a ∪ b| and |a ∩ b| without changing either set', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }).chain((size) => fc.tuple(fc.constant(size), fc.uniqueArray(fc.nat(Math.max(0, size - 1)), { maxLength: size }), fc.uniqueArray(fc.nat(Math.max(0, size - 1)), { maxLength: size }))), ([size, xs, ys]) => {
+        const a = new PageSet(size);
+        const b = new PageSet(size);
+        if (size > 0) {
+          xs.forEach((p) => a.add(p));
+          ys.forEach((p) => b.add(p));
+        }
+        const A = new Set(size > 0 ? xs : []);
+        const B = new Set(size > 0 ? ys : []);
+        expect(a.unionCount(b)).toBe(new Set([...A, ...B]).size);
+        expect(a.intersectionCount(b)).toBe([...A].filter((p) => B.has(p)).length);
+        expect(a.count).toBe(A.size);
+        expect(b.count).toBe(B.size);
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => new PageSet(32).unionCount(new PageSet(33))).toThrow('PageSet sizes differ: 32 vs 33');
+  });
+
   it('fill sets exactly [0, size) and no bit past the end, for sizes around word boundaries', () => {
     for (const size of [0, 1, 31, 32, 33, 64, 95, 96, 97]) {
       const ps = new PageSet(size);

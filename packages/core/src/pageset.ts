@@ -71,6 +71,22 @@ export class PageSet {
     this.n = n;
   }
 
+  /** Number of pages in this set or in `other` (same size), without changing either. */
+  unionCount(other: PageSet): number {
+    this.check(other);
+    let n = 0;
+    for (let i = 0; i < this.words.length; i++) n += popcount((this.words[i]! | other.words[i]!) >>> 0);
+    return n;
+  }
+
+  /** Number of pages in both this set and `other` (same size). */
+  intersectionCount(other: PageSet): number {
+    this.check(other);
+    let n = 0;
+    for (let i = 0; i < this.words.length; i++) n += popcount((this.words[i]! & other.words[i]!) >>> 0);
+    return n;
+  }
+
   /** Make this set a copy of `other` (same size). */
   copyFrom(other: PageSet): void {
     this.check(other);
