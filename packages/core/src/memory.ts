@@ -68,6 +68,23 @@ export interface SendOptions {
   readonly extra_bytes?: number;
   /** Delta-compress re-sent pages (XBZRLE). */
   readonly delta?: DeltaCompression;
+  /**
+   * Send only about this many bytes of the selection and leave the rest selected (page-exact:
+   * the page that reaches the budget is the last one; fluid: exactly the budget). A budgeted
+   * send scans circularly from where the previous budgeted send stopped, as QEMU's dirty-page
+   * search does (`last_seen_block`/`last_page`), and never-sent pages go first on the fluid
+   * engine (the first pass's tail lies ahead of the scan). Default: the whole selection, in
+   * ascending page order.
+   */
+  readonly maxBytes?: number;
+  /** The transfer continues the previous one's stream: no new message, so no route latency. */
+  readonly continued?: boolean;
+}
+
+/** A set of pages left to send: how many, and the bytes sending them would take. */
+export interface PageBudget {
+  readonly pages: number;
+  readonly bytes: number;
 }
 
 /** Pivots that `bubbling` pre-paging keeps by default (the most recent faults it pushes around). */
@@ -167,6 +184,15 @@ export interface GuestMemory {
   readonly pendingCount: number;
   /** Bytes that sending the current dirty log would take. */
   dirtyBytes(): number;
+  /** Bytes that sending the current selection ({@link pendingCount} pages) would take. */
+  pendingBytes(): number;
+  /**
+   * What a sync of the dirty log now would leave to send: the selection and the dirty log
+   * together, a page in both counted once (QEMU's `migration_dirty_pages` after
+   * `migration_bitmap_sync`). Equal to the dirty log when nothing is selected. Fluid: the
+   * expected union (see {@link createFluidMemory}).
+   */
+  remaining(): PageBudget;
   /** Select every page and clear the dirty log (first pass, or stop-and-copy). */
   selectAll(): number;
   /** Sync the dirty log: the pages written since the last sync become the selection. */
@@ -258,6 +284,8 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
   const dstVersion = new Uint32Array(n);
   for (let p = 0; p < n; p++) if (opts.rng.next() < opts.zeroFraction) zero.add(p);
   let now = opts.start_s ?? 0;
+  // Where the next budgeted send's circular scan starts (the page after the last one it sent).
+  let scanCursor = 0;
   // XBZRLE cache (direct-mapped): tag[slot] = cached page or -1.
   let cacheTags: Int32Array | null = null;
   // Post-copy state: the pages arrived at the destination.
@@ -324,6 +352,16 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       if (costs.elideZeroPages) dirty.forEach((p) => void (zero.has(p) && zeros++));
       return (dirty.count - zeros) * fullPageBytes(costs) + zeros * zeroPageBytes(costs);
     },
+    pendingBytes() {
+      const zeros = costs.elideZeroPages ? selected.intersectionCount(zero) : 0;
+      return (selected.count - zeros) * fullPageBytes(costs) + zeros * zeroPageBytes(costs);
+    },
+    remaining() {
+      // A written page is never a zero page, so the union's zero pages are the selection's.
+      const pages = selected.unionCount(dirty);
+      const zeros = costs.elideZeroPages ? selected.intersectionCount(zero) : 0;
+      return { pages, bytes: (pages - zeros) * fullPageBytes(costs) + zeros * zeroPageBytes(costs) };
+    },
     selectAll() {
       if (postcopy) notInPostcopy('selectAll');
       selected.fill();
@@ -360,13 +398,21 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       let deltaSaved = 0;
       let extra = o.extra_bytes ?? 0;
       let first = true;
-      let cursor = 0;
-      while (first || selected.count > 0) {
+      // A budgeted send scans circularly from where the last one stopped; a whole send from page 0.
+      const budget = o.maxBytes ?? Infinity;
+      const circular = o.maxBytes !== undefined;
+      if (circular && !(budget >= 0)) throw new RangeError(`maxBytes must be >= 0, got ${budget}`);
+      let cursor = circular ? scanCursor : 0;
+      const nextSelected = (from: number): number => {
+        const p = selected.nextFrom(from);
+        return p === -1 && circular && from > 0 ? selected.nextFrom(0) : p;
+      };
+      while ((first || selected.count > 0) && bytes < budget) {
         let chunkBytes = extra;
         extra = 0;
         let inChunk = 0;
         let hits = 0;
-        for (let p = selected.nextFrom(cursor); p !== -1 && inChunk < chunk; p = selected.nextFrom(p + 1)) {
+        for (let p = nextSelected(cursor); p !== -1 && inChunk < chunk && bytes + chunkBytes < budget; p = nextSelected(p + 1)) {
           selected.remove(p);
           cursor = p + 1;
           if (o.skipRedirtied && dirty.has(p)) {
@@ -390,7 +436,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
         }
         if (chunkBytes === 0 && !first) continue;
         const capHere = delta && hits > 0 ? encodeCap(cap, chunkBytes, (hits * costs.pageSize_bytes) / delta.encode_Bps) : cap;
-        const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: capHere, newMessage: first };
+        const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: capHere, newMessage: first && !o.continued };
         first = false;
         pages += inChunk;
         bytes += chunkBytes;
@@ -398,6 +444,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
         duration += elapsed;
         guestRuns(elapsed, mem);
       }
+      if (circular) scanCursor = cursor;
       totals.bytes += bytes;
       totals.pages += pages;
       totals.resent += acc.resent;
@@ -739,6 +786,23 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
  * curve from the start), a round starting at t_k re-sends pages written since t_(k−1), the cache
  * holds pages re-sent before (those written before t_(k−1), U(t_(k−1)) of them, at most the cache
  * pages C), so the expected hit ratio of the round's re-sent pages is min(U(t_(k−1)), C) ÷ U(t_k).
+ * Budgeted sends (QEMU's sync below a threshold) take U at the round's first send.
+ *
+ * A sync while pages are still selected (QEMU syncs when the remaining bytes fall below a
+ * threshold, not at the end of a pass): the selection P and the dirty log B (d pages) overlap,
+ * and the new selection is their union, |P| + d − E|P ∩ B|. P holds never-sent pages N (the
+ * first pass's tail) and re-dirtied pages R = P − N:
+ * - a never-sent page has no address here: it is taken to lie anywhere in memory, so it is in B
+ *   with probability d ÷ n (exact for a working set that spans memory);
+ * - re-dirtied pages were written in earlier sync periods; they are taken as a random sample of
+ *   the pages written in the previous period A (D_A of them). Any page set fixed before B has
+ *   E|A ∩ B| = D_A + d − D_(A∪B) (inclusion–exclusion, D_(A∪B) the curve over A and B together),
+ *   so a page of A is in B with probability (D_A + d − D_(A∪B)) ÷ D_A. For the uniform model
+ *   this is d ÷ W whatever A is, which is exact: R lies in the working set and the writes of B
+ *   are independent of it. For hot/cold it weighs hot and cold pages as A does, which a page-
+ *   exact scan (hot pages first in address order) only matches on average over scan positions.
+ * A budgeted send takes never-sent pages first (page-exact: the scan's tail of the first pass
+ * lies ahead of it, the re-dirtied pages behind), their zero pages in proportion.
  */
 export function createFluidMemory(opts: MemoryOptions): GuestMemory {
   const { pageCount: n, costs, workload } = opts;
@@ -746,6 +810,12 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
   let now = start;
   let syncedAt = now;
   let workSinceSync = 0;
+  // The sync period before the current one (for the overlap of a sync with pages still selected).
+  let prevSyncedAt = now;
+  let prevWork = 0;
+  let roundUnion = 0; // budgeted sends with delta: U at the round's first send, and the round before's
+  let prevRoundUnion = 0;
+  let roundStarted = false;
   let workSinceStart = 0;
   let unionAtLastSend = 0;
   let pending = 0;
@@ -761,9 +831,26 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
   let inFlight = 0;
   const dirtyNow = (): number => (workSinceSync > 0 ? Math.min(n, workload.expectedDistinct(syncedAt, workSinceSync)) : 0);
   const clearLog = (): void => {
+    prevSyncedAt = syncedAt;
+    prevWork = workSinceSync;
     syncedAt = now;
     workSinceSync = 0;
+    roundStarted = false;
   };
+  /** Expected pages of the selection ∪ the dirty log (`d` pages); see the engine's comment. */
+  const unionWithDirty = (d: number): number => {
+    const never = Math.max(0, Math.min(pending, n - sentOnce));
+    const redirtied = pending - never;
+    let overlap = never > 0 ? (never * d) / n : 0;
+    if (redirtied > 0 && d > 0) {
+      const dA = prevWork > 0 ? Math.min(n, workload.expectedDistinct(prevSyncedAt, prevWork)) : 0;
+      const both = dA > 0 ? Math.min(n, workload.expectedDistinct(prevSyncedAt, prevWork + workSinceSync)) : 0;
+      const inB = dA > 0 ? Math.max(0, Math.min(1, (dA + d - both) / dA)) : d / n;
+      overlap += redirtied * inB;
+    }
+    return Math.min(n, pending + d - overlap);
+  };
+  const bytesOf = (pages: number, zeros: number): number => (pages - zeros) * fullPageBytes(costs) + zeros * zeroPageBytes(costs);
   const advance = (dt: number, mem: GuestMemory): void => {
     const work = mem.speed * dt;
     workSinceSync += work;
@@ -796,6 +883,15 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
     dirtyBytes() {
       return postcopy ? 0 : dirtyNow() * fullPageBytes(costs);
     },
+    pendingBytes() {
+      return bytesOf(pending, pendingZero);
+    },
+    remaining() {
+      if (postcopy) return { pages: 0, bytes: 0 };
+      // Written pages are assumed non-zero: the union's zero pages are the selection's.
+      const pages = unionWithDirty(dirtyNow());
+      return { pages, bytes: bytesOf(pages, pendingZero) };
+    },
     selectAll() {
       if (postcopy) notInPostcopy('selectAll');
       pending = n;
@@ -805,9 +901,9 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
     },
     syncDirty() {
       if (postcopy) notInPostcopy('syncDirty');
-      const d = dirtyNow();
-      // Dirty pages are assumed non-zero and spread like the working set, not like the selection.
-      pending = Math.min(n, pending + d);
+      // Dirty pages are assumed non-zero and spread like the working set, not like the selection;
+      // with nothing selected (a sync at the end of a pass) the union is the dirty log.
+      pending = unionWithDirty(dirtyNow());
       clearLog();
       return pending;
     },
@@ -817,31 +913,66 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
     },
     *send(o = {}) {
       if (postcopy) notInPostcopy('send');
-      const pages = pending;
-      const zeros = pendingZero;
-      let bytes = (pages - zeros) * fullPageBytes(costs) + zeros * zeroPageBytes(costs) + (o.extra_bytes ?? 0);
-      const firstTime = Math.max(0, Math.min(pages, n - sentOnce));
+      const budgeted = o.maxBytes !== undefined;
+      let pages = pending;
+      let zeros = pendingZero;
+      let firstTime = Math.max(0, Math.min(pages, n - sentOnce));
+      if (budgeted) {
+        const budget = o.maxBytes!;
+        if (!(budget >= 0)) throw new RangeError(`maxBytes must be >= 0, got ${budget}`);
+        if (budget < bytesOf(pending, pendingZero)) {
+          // Never-sent pages first (the selection's zero pages are among them), then re-dirtied
+          // ones; whole pages, at least one, so that a pass's sends add up to its pages exactly.
+          const neverBytes = bytesOf(firstTime, zeros);
+          if (budget < neverBytes) {
+            const k = Math.min(firstTime, Math.max(1, Math.floor(budget / (neverBytes / firstTime))));
+            zeros *= k / firstTime;
+            firstTime = k;
+            pages = k;
+          } else pages = firstTime + Math.min(pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
+          if (pages >= pending - 1e-9 * Math.max(1, pending)) pages = pending;
+        }
+      }
+      let bytes = bytesOf(pages, zeros) + (o.extra_bytes ?? 0);
       const resent = pages - firstTime;
       let cap = o.cap_Bps ?? Infinity;
       let hits = 0;
       let saved = 0;
       const union = workSinceStart > 0 ? Math.min(n, workload.expectedDistinct(start, workSinceStart)) : 0;
+      // The cache's expected content: pages written before this round's start (budgeted sends:
+      // U at the first send of this round and of the previous one).
+      let before = unionAtLastSend;
+      let atRound = union;
+      if (budgeted) {
+        if (!roundStarted) {
+          prevRoundUnion = roundUnion;
+          roundUnion = union;
+          roundStarted = true;
+        }
+        before = prevRoundUnion;
+        atRound = roundUnion;
+      }
       if (o.delta) {
         checkDelta(o.delta);
         const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
         const perPage = fullPageBytes(costs) - deltaPageBytes(costs, o.delta);
-        if (resent > 0 && union > 0 && perPage > 0) {
-          hits = (resent * Math.min(unionAtLastSend, slots)) / union;
+        if (resent > 0 && atRound > 0 && perPage > 0) {
+          hits = (resent * Math.min(before, slots)) / atRound;
           saved = hits * perPage;
           bytes -= saved;
           cap = encodeCap(cap, bytes, (hits * costs.pageSize_bytes) / o.delta.encode_Bps);
         }
       }
       unionAtLastSend = union;
-      pending = 0;
-      pendingZero = 0;
+      if (pages === pending) {
+        pending = 0;
+        pendingZero = 0;
+      } else {
+        pending -= pages;
+        pendingZero -= zeros;
+      }
       zeroPages -= zeros;
-      const elapsed: number = yield { kind: 'send', bytes, cap_Bps: cap, newMessage: true };
+      const elapsed: number = yield { kind: 'send', bytes, cap_Bps: cap, newMessage: !o.continued };
       sentOnce += firstTime;
       totals.bytes += bytes;
       totals.pages += pages;

@@ -7,7 +7,7 @@
  * the fluid engine, alone on a link or among other flows in a cluster.
  */
 import { transition, type VmState } from './lifecycle.js';
-import { createFluidMemory, createPageExactMemory, latenciesOf, type DeltaCompression, type Fidelity, type GuestMemory, type PageCosts, type SendAction, type SendStats } from './memory.js';
+import { createFluidMemory, createPageExactMemory, latenciesOf, type DeltaCompression, type Fidelity, type GuestMemory, type PageBudget, type PageCosts, type SendAction, type SendStats } from './memory.js';
 import type { VmSpec } from './model.js';
 import { pageCountOf } from './model.js';
 import type { Rng } from './rng.js';
@@ -121,8 +121,14 @@ export interface Migration {
   readonly destinationState: VmState;
   /** Enter a phase (recorded in the trace). */
   phase(name: PhaseName): void;
-  /** Record a finished pre-copy round and ask the stop condition. */
-  endRound(stats: SendStats): StopVerdict;
+  /**
+   * Record a finished pre-copy round and ask the stop condition. The round leaves the dirty log
+   * to send next, or `remaining` when given (a sync while pages are still selected: QEMU's
+   * bitmap sync below the threshold leaves the unsent pages and the dirty log together).
+   */
+  endRound(stats: SendStats, remaining?: PageBudget): StopVerdict;
+  /** What the stop condition would say if a round ended now leaving `remaining`; records nothing. */
+  peekRound(stats: SendStats, remaining: PageBudget): StopVerdict;
   /** Source: active → migrating; destination: inactive → incoming. */
   begin(): void;
   /** Pause the vCPUs on the source: downtime starts. */
@@ -470,6 +476,24 @@ export function createMigration(init: {
     metrics.rounds = rounds.length;
     log({ t: now, type: 'end', status, reason });
   };
+  const roundRecord = (stats: SendStats, remaining: PageBudget | undefined): RoundRecord => ({
+    round: rounds.length,
+    startedAt_s: now - stats.duration_s,
+    duration_s: stats.duration_s,
+    pagesSent: stats.pages,
+    bytesSent: stats.bytes,
+    bandwidth_Bps: stats.duration_s > 0 ? stats.bytes / stats.duration_s : Infinity,
+    dirtyPages: remaining ? remaining.pages : memory.dirtyCount,
+    dirtyBytes: remaining ? remaining.bytes : memory.dirtyBytes(),
+  });
+  const roundView = (all: readonly RoundRecord[], last: RoundRecord): RoundView => ({
+    rounds: all,
+    last,
+    memory_bytes: init.vm.memory_bytes,
+    pageCount: memory.pageCount,
+    bytesSent: memory.totals.bytes,
+    elapsed_s: now - start,
+  });
   const m: Migration = {
     vm: init.vm,
     memory,
@@ -498,29 +522,15 @@ export function createMigration(init: {
       lastPhase = name;
       log({ t: now, type: 'phase', phase: name });
     },
-    endRound(stats) {
-      const dirtyPages = memory.dirtyCount;
-      const record: RoundRecord = {
-        round: rounds.length,
-        startedAt_s: now - stats.duration_s,
-        duration_s: stats.duration_s,
-        pagesSent: stats.pages,
-        bytesSent: stats.bytes,
-        bandwidth_Bps: stats.duration_s > 0 ? stats.bytes / stats.duration_s : Infinity,
-        dirtyPages,
-        dirtyBytes: memory.dirtyBytes(),
-      };
+    endRound(stats, remaining) {
+      const record = roundRecord(stats, remaining);
       rounds.push(record);
       log({ t: now, type: 'round', record });
-      const view: RoundView = {
-        rounds,
-        last: record,
-        memory_bytes: init.vm.memory_bytes,
-        pageCount: memory.pageCount,
-        bytesSent: memory.totals.bytes,
-        elapsed_s: now - start,
-      };
-      return init.stop.check(view);
+      return init.stop.check(roundView(rounds, record));
+    },
+    peekRound(stats, remaining) {
+      const record = roundRecord(stats, remaining);
+      return init.stop.check(roundView([...rounds, record], record));
     },
     begin() {
       setSource(transition(source, 'migrate-out', init.vm.id));
