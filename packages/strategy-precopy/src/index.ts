@@ -3,9 +3,21 @@
  * page; each later round re-sends the pages written during the previous one (dirty bitmap
  * synced at each round start) while the guest keeps writing; a stop condition ends the rounds,
  * then the VM is paused and the rest is sent with the device state.
+ *
+ * `sync: 'below-threshold'` is QEMU's (≥ 2.x) timing of the bitmap syncs instead (migration.c
+ * `migration_iteration_run`, ram.c `ram_save_pending` up to 7.2, `ram_state_pending_exact`
+ * since 8.0): every `checkInterval` of sending (QEMU: each 100 ms rate-limit window) the
+ * migration thread compares the bytes still to send in the current bitmap with its threshold,
+ * and only when they are below it syncs the bitmap — the unsent pages and the pages dirtied
+ * since the last sync make the new remainder — and completes if that is below the threshold
+ * too. Here the threshold is the stop condition's: a sync happens when the stop condition
+ * would stop, converged, on the unsent remainder (QEMU's `downtime-limit`: remaining bytes <
+ * bandwidth × downtime limit), else at the end of a pass (remainder empty); each sync ends a
+ * round, which the stop condition then judges on the union. The scan goes on from where it
+ * stopped and wraps around, as QEMU's dirty-page search does.
  * @packageDocumentation
  */
-import { defineStrategy, prepare, schemas, stopAndCopy, syncBitmap, z, type StopVerdict } from '@livemig/core';
+import { defineStrategy, prepare, schemas, stopAndCopy, syncBitmap, z, type SendStats, type StopVerdict } from '@livemig/core';
 
 const options = z
   .object({
@@ -29,6 +41,16 @@ const options = z
       .enum(['stop-and-copy', 'cancel'])
       .default('stop-and-copy')
       .describe('when the stop condition gives up: force the final copy (Xen) or cancel and stay on the source (QEMU)'),
+    // Both optional without a schema default, so that experiments without them resolve to the
+    // same options (and config ids) as before they existed.
+    sync: z
+      .enum(['end-of-pass', 'below-threshold'])
+      .optional()
+      .describe("when the dirty bitmap is synced: 'end-of-pass' (default) after each full pass over the selection (classic rounds), or 'below-threshold' when the unsent remainder falls below the stop condition's threshold (QEMU >= 2.x)"),
+    checkInterval: schemas
+      .seconds({ positive: true })
+      .optional()
+      .describe("sync 'below-threshold': sending time between two threshold checks ('100 ms' default, QEMU's rate-limit window); the budget is maxBandwidth × this, or the measured rate × this without a cap"),
     maxPasses: z.number().int().min(1).default(10_000).describe('safety net: give up after this many passes whatever the stop condition says'),
     autoConverge: z
       .object({
@@ -70,9 +92,41 @@ export const precopy = defineStrategy({
       let throttle = 0; // current throttle percentage as a fraction; 0 = off
       let highPeriods = 0;
       const delta = o.xbzrle ? { cache_bytes: o.xbzrle.cacheSize, compressedRatio: o.xbzrle.compressedRatio, encode_Bps: o.xbzrle.encodeRate } : undefined;
+      const belowThreshold = o.sync === 'below-threshold';
+      const checkInterval = o.checkInterval ?? 0.1;
+      let measured_Bps = 0; // below-threshold without a cap: the rate of the last budgeted send
+      let started = false;
       for (let pass = 1; ; pass++) {
-        const stats = yield* m.memory.send({ cap_Bps: cap, skipRedirtied: o.skipRedirtied, ...(delta ? { delta } : {}) });
-        let verdict: StopVerdict = m.endRound(stats);
+        let stats: SendStats;
+        let verdict: StopVerdict;
+        if (!belowThreshold) {
+          stats = yield* m.memory.send({ cap_Bps: cap, skipRedirtied: o.skipRedirtied, ...(delta ? { delta } : {}) });
+          verdict = m.endRound(stats);
+        } else {
+          // Send budgets of checkInterval until the remainder is below the stop condition's
+          // threshold (or empty), then sync: the round ends with the remainder ∪ the dirty log.
+          let period = { pages: 0, zeroPages: 0, resent: 0, skipped: 0, bytes: 0, duration_s: 0 };
+          for (;;) {
+            const page = m.memory.costs.pageSize_bytes + m.memory.costs.header_bytes;
+            const rate = Number.isFinite(cap) ? cap : measured_Bps;
+            const maxBytes = Math.max(page, rate * checkInterval);
+            const s = yield* m.memory.send({ cap_Bps: cap, skipRedirtied: o.skipRedirtied, maxBytes, continued: started, ...(delta ? { delta } : {}) });
+            started = true;
+            if (s.bytes > 0 && s.duration_s > 0) measured_Bps = s.bytes / s.duration_s;
+            period = {
+              pages: period.pages + s.pages,
+              zeroPages: period.zeroPages + s.zeroPages,
+              resent: period.resent + s.resent,
+              skipped: period.skipped + s.skipped,
+              bytes: period.bytes + s.bytes,
+              duration_s: period.duration_s + s.duration_s,
+            };
+            if (!(m.memory.pendingCount > 0)) break;
+            if (m.peekRound(period, { pages: m.memory.pendingCount, bytes: m.memory.pendingBytes() })?.converged) break;
+          }
+          stats = period;
+          verdict = m.endRound(stats, m.memory.remaining());
+        }
         if (!verdict && ac && m.memory.dirtyBytes() > ac.threshold * stats.bytes && ++highPeriods >= ac.periods) {
           // QEMU's mig_throttle_guest_down: start at `initial`, then add `increment`, up to `max`.
           highPeriods = 0;
