@@ -89,7 +89,8 @@ export function registerValidationCommands(program: Command): void {
           const q = obs?.[k];
           return `${k.padEnd(13)} ${String(q ?? '').padEnd(13)} ${String(Number(prediction[k].toPrecision(6))).padEnd(13)} ${q !== undefined ? pct(err(prediction[k], q)) : ''}`;
         }),
-        `rounds        ${String(obs ? `${obs.syncs} syncs` : '').padEnd(13)} ${prediction.rounds}`,
+        // QEMU syncs once at setup, once per round (the sync that ends it) and once in the final copy.
+        `rounds        ${String(obs ? `${obs.syncs} syncs` : '').padEnd(13)} ${prediction.rounds} rounds = ${prediction.rounds + 2} syncs`,
       ];
       process.stderr.write(lines.join('\n') + '\n');
       if (o.out) process.stderr.write(`livemig: wrote ${o.out}\n`);

@@ -24,7 +24,7 @@ function syntheticSeries(p: { memory_bytes: number; W_pages: number; r_pages_per
   const workload = uniform.create(resolveOptions(uniform, { rate: `${p.r_pages_per_s} pages/s`, workingSet: `${p.W_pages * PAGE} B` }, 'w'), { pageCount, pageSize_bytes: PAGE, rng: createRng(1) });
   const { metrics, trace } = simulateMigration({
     vm: { id: 'vm', memory_bytes: p.memory_bytes, pageSize_bytes: PAGE, vcpus: 1 },
-    strategy: precopy.create(resolveOptions(precopy, { maxBandwidth: `${p.rate_Bps} B/s`, finalRateLimited: false }, 's'), {} as never),
+    strategy: precopy.create(resolveOptions(precopy, { maxBandwidth: `${p.rate_Bps} B/s`, finalRateLimited: false, sync: 'below-threshold' }, 's'), {} as never),
     stop: stopCondition('qemu'),
     workload,
     fidelity: 'fluid',
@@ -37,15 +37,19 @@ function syntheticSeries(p: { memory_bytes: number; W_pages: number; r_pages_per
     trace: true,
   });
   const rounds = trace.flatMap((e) => (e.type === 'round' ? [e.record as RoundRecord] : []));
-  // Syncs: one at the start of the first pass, one at the end of each pass. QEMU's rate: new
-  // dirty pages of the syncs since the last update ÷ the time since it, updated >= 1 s apart.
+  // Syncs: one at the start of the first pass, one at the end of each round (QEMU's sync below
+  // the threshold: a round's dirtyPages are the unsent pages and the dirty log together). QEMU's
+  // rate: pages new to the bitmap at the syncs since the last update (the round's dirtyPages
+  // less those still unsent before the sync) ÷ the time since it, updated >= 1 s apart.
   const syncs = [{ t: p.setup_s, rate: 0 }];
   let lastUpdate = p.setup_s;
   let pending = 0;
   let rate = 0;
-  for (const r of rounds) {
+  // Unsent pages in the bitmap at each round's start: all of memory, then each round's union.
+  const atStart = rounds.map((_, i) => (i === 0 ? pageCount : rounds[i - 1]!.dirtyPages));
+  for (const [i, r] of rounds.entries()) {
     const end = r.startedAt_s + r.duration_s;
-    pending += r.dirtyPages;
+    pending += r.dirtyPages - (atStart[i]! - r.pagesSent);
     if (end - lastUpdate > 1) {
       rate = pending / (end - lastUpdate);
       pending = 0;
@@ -64,6 +68,8 @@ function syntheticSeries(p: { memory_bytes: number; W_pages: number; r_pages_per
     const done = rounds.filter((r) => r.startedAt_s + r.duration_s <= t);
     const cur = rounds.find((r) => r.startedAt_s <= t && t < r.startedAt_s + r.duration_s);
     const transferred = done.reduce((s, r) => s + r.bytesSent, 0) + (cur ? (cur.bytesSent * (t - cur.startedAt_s)) / cur.duration_s : 0);
+    const k = cur ? rounds.indexOf(cur) : -1;
+    const remaining = cur ? (atStart[k]! - (cur.pagesSent * (t - cur.startedAt_s)) / cur.duration_s) * PAGE : 0;
     const seen = syncs.filter((s) => s.t <= t);
     lines.push({
       t,
@@ -71,7 +77,7 @@ function syntheticSeries(p: { memory_bytes: number; W_pages: number; r_pages_per
         status: 'active',
         'setup-time': p.setup_s * 1000,
         'expected-downtime': 300,
-        ram: { transferred, remaining: 0, total: p.memory_bytes, duplicate: 0, normal: 0, 'normal-bytes': 0, 'dirty-sync-count': seen.length, 'dirty-pages-rate': seen.at(-1)!.rate, mbps: (p.rate_Bps * 8) / 1e6 },
+        ram: { transferred, remaining, total: p.memory_bytes, duplicate: 0, normal: 0, 'normal-bytes': 0, 'dirty-sync-count': seen.length, 'dirty-pages-rate': seen.at(-1)!.rate, mbps: (p.rate_Bps * 8) / 1e6 },
       },
     });
   }

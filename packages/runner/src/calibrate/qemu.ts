@@ -20,7 +20,15 @@
  *   of a period is the sum of D over the intervals between its syncs (sync times = the polls
  *   where `dirty-sync-count` rose, to the poll interval). The period of the first pass is left
  *   out: pages written before the first pass reached them are not counted by QEMU.
+ *   QEMU counts only pages *new* to its bitmap (`cpu_physical_memory_sync_dirty_bitmap`:
+ *   `new_dirty = ~dest[k] & bits`), and it syncs while pages are still unsent (below the
+ *   threshold): a page written again before it was sent is not counted. With P pages unsent at a
+ *   sync (the poll's `remaining` before it, less what was sent up to the sync) and the writes
+ *   uniform over the working set, which holds those pages, the sync counts D(τ)·(1 − P/W);
+ *   without `remaining` in the polls P = 0;
  *   `query-dirty-rate` (`--dirty-rate`) adds the point (calc-time, dirty-rate × calc-time).
+ * - sync timing: QEMU ≥ 2.x syncs when the unsent bytes fall below bandwidth × downtime limit,
+ *   so the experiment uses the pre-copy option `sync: 'below-threshold'`.
  */
 import { readFileSync } from 'node:fs';
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
@@ -99,14 +107,27 @@ export const uniformCurve = (W: number, r: number, tau: number): number => W * -
 /** One observation of the dirty curve: the new dirty pages found over intervals τ_i. */
 export interface DirtyPoint {
   readonly intervals_s: readonly number[];
+  /** Pages still unsent at the sync that ends each interval (not counted as new); default 0. */
+  readonly pending_pages?: readonly number[];
   readonly pages: number;
 }
 
-/** The observations in a series (see the module comment). */
-export function dirtyPoints(samples: readonly QmpSample[], setup_s: number): DirtyPoint[] {
+/** Pages new to the bitmap over `p`'s intervals under the uniform curve (W, r). */
+export const newDirtyPages = (p: DirtyPoint, W: number, r: number): number =>
+  p.intervals_s.reduce((sum, tau, i) => sum + uniformCurve(W, r, tau) * (1 - Math.min(1, (p.pending_pages?.[i] ?? 0) / W)), 0);
+
+/**
+ * The observations in a series (see the module comment). `pageSize_bytes` and `pageWire_bytes`
+ * (a page on the wire, header included) turn `remaining` and `transferred` into pages.
+ */
+export function dirtyPoints(samples: readonly QmpSample[], setup_s: number, opts: { pageSize_bytes?: number; pageWire_bytes?: number } = {}): DirtyPoint[] {
+  const pageSize = opts.pageSize_bytes ?? 4096;
+  const pageWire = opts.pageWire_bytes ?? pageSize + 8;
   const syncs: number[] = [setup_s]; // sync 1 starts the first pass
+  const pendingAt: number[] = [0]; // pages unsent just before each sync
   let prevCount = 1;
   let prevT = setup_s;
+  let prevRam: { transferred: number; remaining: number } | undefined;
   let lastRate = 0;
   let lastUpdateSync = 0; // index in syncs of the last rate update
   const points: DirtyPoint[] = [];
@@ -119,8 +140,14 @@ export function dirtyPoints(samples: readonly QmpSample[], setup_s: number): Dir
     const count = ram['dirty-sync-count'];
     if (count > prevCount) {
       // Syncs prevCount+1 … count happened in (prevT, t]: spread them evenly over the interval.
+      // Unsent before each: the last poll's remaining less the pages sent since (transferred
+      // interpolated linearly); a second sync in one interval gets the same estimate.
       const k = count - prevCount;
-      for (let j = 1; j <= k; j++) syncs.push(prevT + ((s.t - prevT) * j) / (k + 1));
+      for (let j = 1; j <= k; j++) {
+        syncs.push(prevT + ((s.t - prevT) * j) / (k + 1));
+        const sentSince = prevRam ? ((ram.transferred - prevRam.transferred) * j) / (k + 1) : 0;
+        pendingAt.push(prevRam ? Math.max(0, prevRam.remaining / pageSize - sentSince / pageWire) : 0);
+      }
       prevCount = count;
     }
     // A new rate belongs to the latest sync (QEMU may show it one poll after the sync count).
@@ -129,11 +156,12 @@ export function dirtyPoints(samples: readonly QmpSample[], setup_s: number): Dir
     if (rate !== lastRate && rate > 0 && to > lastUpdateSync) {
       const from = lastUpdateSync;
       const intervals = syncs.slice(from + 1, to + 1).map((x, i) => x - syncs[from + i]!);
-      if (from > 0) points.push({ intervals_s: intervals, pages: rate * (syncs[to]! - syncs[from]!) });
+      if (from > 0) points.push({ intervals_s: intervals, pending_pages: pendingAt.slice(from + 1, to + 1), pages: rate * (syncs[to]! - syncs[from]!) });
       lastRate = rate;
       lastUpdateSync = to;
     }
     prevT = s.t;
+    prevRam = { transferred: ram.transferred, remaining: ram.remaining };
   }
   return points;
 }
@@ -146,10 +174,7 @@ export function fitUniform(points: readonly DirtyPoint[], maxPages: number): { w
   const W0 = Math.min(maxPages, 2 * maxPages_);
   const r0 = 1.5 * maxRate;
   // Parameters scaled to about 1; the residuals relative (each point weighs the same).
-  const model = ([w, r]: number[]) => (i: number) => {
-    const p = points[i]!;
-    return p.intervals_s.reduce((sum, tau) => sum + uniformCurve(w! * W0, r! * r0, tau), 0) / p.pages;
-  };
+  const model = ([w, r]: number[]) => (i: number) => newDirtyPages(points[i]!, w! * W0, r! * r0) / points[i]!.pages;
   const fit = levenbergMarquardt(
     { x: points.map((_, i) => i), y: points.map(() => 1) },
     model,
@@ -217,7 +242,7 @@ export function calibrateQemu(samples: readonly QmpSample[], opts: CalibrateOpti
   const pages = ram.total / pageSize;
   const zeroFraction = Math.min(1, ram.duplicate / pages);
   const headerBytes = ram.normal > 0 ? Math.max(0, Math.round((ram.transferred - ram['normal-bytes'] - 9 * ram.duplicate) / ram.normal)) : 8;
-  const points = dirtyPoints(samples, setup_s);
+  const points = dirtyPoints(samples, setup_s, { pageSize_bytes: pageSize, pageWire_bytes: pageSize + headerBytes });
   if (opts.dirtyRate) points.push({ intervals_s: [opts.dirtyRate.calcTime_s], pages: (opts.dirtyRate.rate_MiBps * 2 ** 20 * opts.dirtyRate.calcTime_s) / pageSize });
   const fit = fitUniform(points, pages);
   return {
@@ -266,7 +291,7 @@ export function calibratedExperiment(c: Calibration, name = 'qemu-calibrated'): 
       costs: { setup: `${c.setup_s} s` },
     },
     workload: { use: 'uniform', options: { rate: `${round(c.dirtyRate_pages_per_s)} pages/s`, workingSet: `${Math.round(c.workingSet_pages) * c.pageSize_bytes} B` } },
-    strategy: { use: 'precopy', options: { maxBandwidth: `${round(c.migrationRate_Bps)} B/s`, finalRateLimited: false, onNonConvergence: 'cancel' } },
+    strategy: { use: 'precopy', options: { maxBandwidth: `${round(c.migrationRate_Bps)} B/s`, finalRateLimited: false, onNonConvergence: 'cancel', sync: 'below-threshold' } },
     stop: { any: [{ use: 'downtime-limit', options: { limit: `${c.downtimeLimit_s} s` } }, { use: 'time-limit', options: { limit: '1 h' } }] },
   };
 }
