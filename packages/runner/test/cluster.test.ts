@@ -131,6 +131,26 @@ describe('livemig run on a cluster experiment', () => {
     expect([rows[1]!.vm_lost_h, rows[1]!.energy_kWh, rows[1]!.migrations]).toEqual([String(direct.vmHoursLost), String(direct.energy_kWh), String(direct.migrations)]);
   });
 
+  it('replays a failure trace (CSV host,at_s,repair_s beside the experiment); a bad line is refused naming file and line', () => {
+    writeFileSync(join(dir, 'fail.csv'), 'host,at_s,repair_s\n0,3600,7200\n1,7200,600\n0,20000,600\n');
+    const traced = { ...doc, name: 'traced', days: ['20110303'], failures: { trace: 'fail.csv' }, sweep: undefined };
+    writeFileSync(join(dir, 'traced.json'), JSON.stringify(traced));
+    const r = livemig('run', 'traced.json', '--out', 'traced', '--workers', '1', '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rows = parse(read('traced', 'runs.csv'), { columns: true }) as Record<string, string>[];
+    expect(rows[0]!.host_failures).toBe('3');
+    writeFileSync(join(dir, 'bad-fail.csv'), 'host,at_s,repair_s\n0,3600,7200\n99,10,10\n');
+    writeFileSync(join(dir, 'bad-traced.json'), JSON.stringify({ ...traced, failures: { trace: 'bad-fail.csv' } }));
+    const b = livemig('run', 'bad-traced.json', '--out', 'bad-traced', '--quiet');
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/bad-fail\.csv:3.*host: '99' is not a host index \(0 … 39\)/);
+    writeFileSync(join(dir, 'both.json'), JSON.stringify({ ...traced, failures: { trace: 'fail.csv', mtbf: '1 day', mttr: '1 h' } }));
+    const c = livemig('run', 'both.json', '--out', 'both', '--quiet');
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/either 'trace' or 'mtbf'\/'mttr', not both/);
+  });
+
   it('limits concurrent migrations per host: with one slot migrations wait, unlimited they do not', () => {
     const limited = {
       ...doc,

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { resolveOptions, type TriggerPolicy } from '@livemig/core';
 import { precopy } from '@livemig/strategy-precopy';
 import { stopCondition } from '@livemig/stop-conditions';
-import { CLOUDSIM_MB, cloudsimCompat, cloudsimHosts, cloudsimTriggerOptions, hpProLiantMl110G4, lr, simulateCluster, thr, type ClusterHost, type ClusterVm } from './index.js';
+import { CLOUDSIM_MB, evacuate, cloudsimCompat, cloudsimHosts, cloudsimTriggerOptions, hpProLiantMl110G4, lr, simulateCluster, thr, type ClusterHost, type ClusterVm } from './index.js';
 
 const ctx = { rng: () => { throw new Error('no rng needed'); } } as never;
 const noop: TriggerPolicy = { decide: () => [] };
@@ -266,5 +266,40 @@ describe('failures', () => {
     expect(r.metrics.hostFailures).toBeGreaterThan(0);
     expect(r.metrics.vmHoursLost).toBeGreaterThanOrEqual(90 / 3600 - 1e-12);
     expect(r.placement.every((h) => h >= -1)).toBe(true);
+  });
+
+  it('replays a failure trace: VMs of the failed host are lost for detection + boot; announced 10 min ahead, the evacuate policy moves them first and nothing is lost', () => {
+    const trace = [{ host: 0, at_s: 2000, repair_s: 3600 }];
+    const run = (announce_s: number, trigger: TriggerPolicy) =>
+      simulateCluster({
+        hosts: g5(3),
+        vms: [vm(500, 613, 0.3, 48), vm(500, 613, 0.3, 48)],
+        trigger,
+        placement: [0, 0],
+        migration: cloudsimCompat.migration,
+        failures: { trace, detection_s: 30, boot_s: 60, announce_s },
+        recordMigrations: true,
+      });
+    const reactive = run(0, noop);
+    expect(reactive.metrics.hostFailures).toBe(1);
+    // two VMs, each down from the failure until restarted: 30 s detection + 60 s boot
+    expect(reactive.metrics.vmHoursLost).toBeCloseTo((2 * 90) / 3600, 12);
+    expect(reactive.placement.every((h) => h === 1 || h === 2)).toBe(true);
+    const evac = evacuate.create(resolveOptions(evacuate, { evacuationLead: '10 min' }, 'trigger'), ctx);
+    const proactive = run(600, evac);
+    expect(proactive.metrics.hostFailures).toBe(1);
+    expect(proactive.metrics.vmHoursLost).toBe(0);
+    expect(proactive.migrations.map((x) => [x.from, x.reason, x.status])).toEqual([
+      [0, 'evacuation', 'completed'],
+      [0, 'evacuation', 'completed'],
+    ]);
+    // decided at the first decision within 10 min of the failure (1500 s), done before it (2000 s)
+    expect(proactive.migrations.every((x) => x.start_s === 1500 && x.end_s < 2000)).toBe(true);
+  });
+
+  it('refuses a trace entry for a host that does not exist', () => {
+    expect(() =>
+      simulateCluster({ hosts: g5(2), vms: [vm(500, 613, 0.3)], trigger: noop, placement: [0], failures: { trace: [{ host: 5, at_s: 10, repair_s: 10 }] } }),
+    ).toThrow(/failures.trace\[0\]: host 5 is not a host index/);
   });
 });

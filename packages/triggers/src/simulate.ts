@@ -78,9 +78,26 @@ export interface StrategyCosts {
 export type MigrationCostModel = CloudSimCosts | StrategyCosts;
 
 /** Host failures drawn from exponential MTBF/MTTR distributions; failed hosts' VMs restart elsewhere. */
+/** One host failure of a failure trace. */
+export interface HostFailure {
+  /** Host index. */
+  readonly host: number;
+  readonly at_s: number;
+  /** Down time until it is repaired. */
+  readonly repair_s: number;
+}
+
+/**
+ * Host failures: drawn from exponential MTBF/MTTR distributions (`mtbf_s`, `mttr_s`), or replayed
+ * from a trace (`trace`: each host's failures, e.g. from a data centre's logs). The VMs of a failed
+ * host are lost until the manager notices (`detection_s`) and has restarted them elsewhere
+ * (`boot_s`).
+ */
 export interface FailureModel {
-  readonly mtbf_s: number;
-  readonly mttr_s: number;
+  readonly mtbf_s?: number;
+  readonly mttr_s?: number;
+  /** Replay these failures instead of drawing them (a failure of a host that is down is ignored). */
+  readonly trace?: readonly HostFailure[];
   /** Time until the manager notices a failure (default 30 s). */
   readonly detection_s?: number;
   /** Boot time of a restarted VM (default 60 s). */
@@ -676,12 +693,32 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   // --- failures
   if (o.failures) {
     const f = o.failures;
-    if (!(f.mtbf_s > 0 && f.mttr_s > 0)) throw new RangeError(`failures: mtbf_s and mttr_s must be > 0, got ${f.mtbf_s} and ${f.mttr_s}`);
+    const trace = f.trace;
+    if (!trace && !((f.mtbf_s ?? 0) > 0 && (f.mttr_s ?? 0) > 0)) throw new RangeError(`failures: mtbf_s and mttr_s must be > 0, got ${f.mtbf_s} and ${f.mttr_s} (or give a trace)`);
+    trace?.forEach((x, i) => {
+      if (!(Number.isInteger(x.host) && x.host >= 0 && x.host < H)) throw new RangeError(`failures.trace[${i}]: host ${x.host} is not a host index (0 … ${H - 1})`);
+      if (!(x.at_s >= 0) || !(x.repair_s > 0)) throw new RangeError(`failures.trace[${i}]: at_s must be >= 0 and repair_s > 0, got ${x.at_s} and ${x.repair_s}`);
+    });
+    // Each host's trace failures in time order; the next one is announced like a drawn one.
+    const byHost: HostFailure[][] = Array.from({ length: H }, () => []);
+    for (const x of trace ?? []) byHost[x.host]!.push(x);
+    for (const list of byHost) list.sort((a, b) => a.at_s - b.at_s);
+    const nextInTrace = new Int32Array(H);
     const rng = rngFor('failures');
     const detection = f.detection_s ?? 30;
     const boot = f.boot_s ?? 60;
+    const repairFor = new Float64Array(H);
     const scheduleFailure = (h: number): void => {
-      const at = kernel.now + rng.exponential(1 / f.mtbf_s);
+      let at: number;
+      if (trace) {
+        const list = byHost[h]!;
+        // skip failures that fall while the host is still down
+        while (nextInTrace[h]! < list.length && list[nextInTrace[h]!]!.at_s < kernel.now) nextInTrace[h]!++;
+        const x = list[nextInTrace[h]!++];
+        if (!x) return;
+        at = x.at_s;
+        repairFor[h] = x.repair_s;
+      } else at = kernel.now + rng.exponential(1 / f.mtbf_s!);
       failureAt[h] = at;
       if (at < duration) kernel.at(at, () => fail(h));
     };
@@ -740,7 +777,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       }
       mark(h);
       kernel.schedule(detection, () => restart(lost));
-      kernel.schedule(rng.exponential(1 / f.mttr_s), () => {
+      kernel.schedule(trace ? repairFor[h]! : rng.exponential(1 / f.mttr_s!), () => {
         touch(h);
         failed[h] = 0;
         mark(h);

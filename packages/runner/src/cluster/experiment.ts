@@ -56,8 +56,13 @@ export const clusterExperimentSchema = z.strictObject({
   migration: clusterMigrationSchema.prefault({ mode: 'cloudsim' }),
   failures: z
     .strictObject({
-      mtbf: schemas.seconds({ positive: true }).describe("mean time between failures of each host (exponential), e.g. '30 days' or '720 h'"),
-      mttr: schemas.seconds({ positive: true }).describe("mean time to repair (exponential), e.g. '4 h'"),
+      mtbf: schemas.seconds({ positive: true }).optional().describe("mean time between failures of each host (exponential), e.g. '30 days' or '720 h'"),
+      mttr: schemas.seconds({ positive: true }).optional().describe("mean time to repair (exponential), e.g. '4 h'"),
+      trace: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('instead of mtbf/mttr: a CSV file (relative to the experiment file) with columns host,at_s,repair_s — host index, failure time and repair time in seconds of the day'),
       detection: schemas.seconds().default(30).describe('until the manager notices a failure and restarts its VMs elsewhere'),
       boot: schemas.seconds().default(60).describe('boot time of a restarted VM'),
       announce: schemas
@@ -65,8 +70,10 @@ export const clusterExperimentSchema = z.strictObject({
         .default(0)
         .describe('a perfect predictor announces each failure this long ahead (0: none); with trigger.options.evacuationLead ≥ this, the policy evacuates the host first'),
     })
+    .refine((f) => f.trace !== undefined || (f.mtbf !== undefined && f.mttr !== undefined), { message: "give either 'trace' (a CSV of failures) or both 'mtbf' and 'mttr'" })
+    .refine((f) => f.trace === undefined || (f.mtbf === undefined && f.mttr === undefined), { message: "give either 'trace' or 'mtbf'/'mttr', not both" })
     .optional()
-    .describe('host failures (exponential MTBF/MTTR from the day\'s seed); VMs on a failed host are lost until restarted elsewhere'),
+    .describe('host failures (exponential MTBF/MTTR from the day\'s seed, or a trace); VMs on a failed host are lost until restarted elsewhere'),
   sweep: sweepSchema.optional(),
 });
 export type ClusterExperimentInput = z.input<typeof clusterExperimentSchema>;

@@ -7,6 +7,7 @@
  * `replication` is the day's index in the day list.
  */
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { dirname, resolve } from 'node:path';
 import { deriveSeed, parseQuantity, resolveOptions, type AnyPlugin, type Quantity } from '@livemig/core';
 import { listDays } from '@livemig/data-planetlab';
@@ -59,7 +60,15 @@ export interface ClusterWorkerConfig {
   readonly detector: 'thr' | 'iqr' | 'mad' | 'lr' | 'lrr';
   /** Trigger plugin options as given (selection, placement and detector options; compat options added by the worker). */
   readonly triggerOptions: Record<string, unknown>;
-  readonly failures?: { readonly mtbf_s: number; readonly mttr_s: number; readonly detection_s: number; readonly boot_s: number; readonly announce_s: number };
+  readonly failures?: {
+    readonly mtbf_s?: number;
+    readonly mttr_s?: number;
+    /** Read from the experiment's trace file at planning time. */
+    readonly trace?: ReadonlyArray<{ host: number; at_s: number; repair_s: number }>;
+    readonly detection_s: number;
+    readonly boot_s: number;
+    readonly announce_s: number;
+  };
   readonly migration:
     | { readonly mode: 'cloudsim'; readonly bandwidthShare: number }
     | {
@@ -116,6 +125,33 @@ function quantityOf(values: readonly unknown[]): Quantity | null {
     }
   }
   return null;
+}
+
+/** A failure trace CSV (host,at_s,repair_s); errors name the file and line. */
+function readFailureTrace(path: string, experimentFile: string, hosts: number): Array<{ host: number; at_s: number; repair_s: number }> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError(`failure trace ${path} not found (the path is relative to the experiment file)`, experimentFile, 'failures.trace');
+  }
+  let rows: Record<string, string>[];
+  try {
+    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  } catch (e) {
+    throw new InputError(`malformed CSV: ${(e as Error).message}`, path);
+  }
+  const need = ['host', 'at_s', 'repair_s'];
+  const missing = rows.length ? need.filter((c) => !(c in rows[0]!)) : [];
+  if (missing.length) throw new InputError(`missing column(s) ${missing.join(', ')}: expected the header host,at_s,repair_s`, path);
+  return rows.map((r, i) => {
+    const x = { host: Number(r.host), at_s: Number(r.at_s), repair_s: Number(r.repair_s) };
+    const at = `${path}:${i + 2}`;
+    if (!(Number.isInteger(x.host) && x.host >= 0 && x.host < hosts)) throw new InputError(`host: '${r.host}' is not a host index (0 … ${hosts - 1})`, at);
+    if (r.at_s === '' || !(x.at_s >= 0)) throw new InputError(`at_s: expected seconds >= 0, found '${r.at_s}'`, at);
+    if (r.repair_s === '' || !(x.repair_s > 0)) throw new InputError(`repair_s: expected seconds > 0, found '${r.repair_s}'`, at);
+    return x;
+  });
 }
 
 /** Paths whose values are told apart by the label columns. */
@@ -225,7 +261,14 @@ export async function buildClusterPlan(file: string, doc: Record<string, unknown
       migrationNorm = { ...migration, strategy: st.norm, stop: sp.norm };
     }
     const f = e.failures;
-    const failures = f ? { mtbf_s: f.mtbf, mttr_s: f.mttr, detection_s: f.detection, boot_s: f.boot, announce_s: f.announce } : undefined;
+    const failures = f
+      ? {
+          ...(f.trace !== undefined ? { trace: readFailureTrace(resolve(dirname(abs), f.trace), file, e.cluster.hosts) } : { mtbf_s: f.mtbf!, mttr_s: f.mttr! }),
+          detection_s: f.detection,
+          boot_s: f.boot,
+          announce_s: f.announce,
+        }
+      : undefined;
     const config: ClusterWorkerConfig = { hosts: e.cluster.hosts, vms: e.cluster.vms, cloudsimCompat: e.cluster.cloudsimCompat, detector: t.detector, triggerOptions, migration, ...(failures ? { failures } : {}) };
     // Without failures the hash is the one of earlier versions (ids of committed results stay).
     const hashInput = { kind: 'cluster', cluster: e.cluster, trigger: { detector: t.detector, options: triggerNorm }, migration: migrationNorm, ...(failures ? { failures } : {}) };
