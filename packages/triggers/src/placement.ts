@@ -131,7 +131,50 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
       }
     };
     if (planned) {
-      for (let h = 0; h < H; h++) visit(h);
+      // Planned load: the scan would skip every empty host of a class after its first eligible
+      // one. Which hosts are empty changes as the plan moves VMs, so an index kept up to date by
+      // the plan gives the hosts to visit (not in a class of several hosts, or not empty) and
+      // each class's empty members; the same hosts as the scan's are visited, in host order.
+      const index = plannedIndex(plan);
+      // A growing HostSet: each class's members before `from` are excluded (consolidation
+      // excludes every switched-off host, i.e. most empty ones, as targets).
+      const from = excluded instanceof HostSet && excluded.mask === out ? excludedPrefix(index, index.members, excluded) : null;
+      firsts.length = 0;
+      for (let c = 0; c < index.members.length; c++) {
+        if (perCore > index.mipsPerCore[c]!) continue; // (the VM's cores fit on none of them)
+        const members = index.members[c]!;
+        const bits = index.empty[c]!;
+        const start = from ? from[c]! : 0;
+        let found = false;
+        for (let w = start >>> 5; w < bits.length && !found; w++) {
+          let word = bits[w]!;
+          if (w === start >>> 5) word &= ~((1 << (start & 31)) - 1);
+          while (word !== 0) {
+            const low = word & -word;
+            word ^= low;
+            const h = members[(w << 5) + 31 - Math.clz32(low)]!;
+            if (eligible(h)) {
+              firsts.push(h);
+              found = true;
+              break;
+            }
+          }
+        }
+      }
+      if (firsts.length > 1) firsts.sort((a, b) => a - b);
+      const must = index.visit;
+      let j = 0;
+      for (let w = 0; w < must.length; w++) {
+        let word = must[w]!;
+        while (word !== 0) {
+          const low = word & -word;
+          word ^= low;
+          const h = (w << 5) + 31 - Math.clz32(low);
+          while (j < firsts.length && firsts[j]! < h) visit(firsts[j++]!);
+          visit(h);
+        }
+      }
+      while (j < firsts.length) visit(firsts[j++]!);
       return best;
     }
     // Measured load: which hosts are empty is fixed for the decision. The scan would skip every
@@ -139,7 +182,7 @@ export function powerAwareBestFit(avoid?: (plan: Plan, h: number) => boolean): P
     // class's first eligible host are visited, in host order.
     const index = measuredIndex(plan);
     // A growing HostSet: each class's members before `from` are excluded (it only moves on).
-    const from = excluded instanceof HostSet && excluded.mask === out ? excludedPrefix(plan, index, excluded) : null;
+    const from = excluded instanceof HostSet && excluded.mask === out ? excludedPrefix(index, index.classes, excluded) : null;
     firsts.length = 0;
     for (let c = 0; c < index.classes.length; c++) {
       const members = index.classes[c]!;
@@ -176,19 +219,19 @@ interface MeasuredIndex {
   readonly others: Int32Array;
 }
 const measuredIndexes = new WeakMap<Plan, MeasuredIndex>();
-/** Per HostSet: for each class of a plan's index, how many leading members the set excludes. */
-const prefixes = new WeakMap<HostSet, { plan: Plan; removals: number; size: number; from: Int32Array }>();
-function excludedPrefix(plan: Plan, index: MeasuredIndex, set: HostSet): Int32Array {
+/** Per HostSet: for each class of an index (`classes`, owned by `owner`), how many leading members the set excludes. */
+const prefixes = new WeakMap<HostSet, { owner: object; removals: number; size: number; from: Int32Array }>();
+function excludedPrefix(owner: object, classes: readonly Int32Array[], set: HostSet): Int32Array {
   let p = prefixes.get(set);
-  if (!p || p.plan !== plan || p.removals !== set.removals) {
-    p = { plan, removals: set.removals, size: -1, from: new Int32Array(index.classes.length) };
+  if (!p || p.owner !== owner || p.removals !== set.removals) {
+    p = { owner, removals: set.removals, size: -1, from: new Int32Array(classes.length) };
     prefixes.set(set, p);
   }
   if (p.size !== set.size) {
     // Only additions since: the prefixes can only grow.
     const mask = set.mask;
-    for (let c = 0; c < index.classes.length; c++) {
-      const members = index.classes[c]!;
+    for (let c = 0; c < classes.length; c++) {
+      const members = classes[c]!;
       let i = p.from[c]!;
       while (i < members.length && mask[members[i]!] !== 0) i++;
       p.from[c] = i;
@@ -219,6 +262,81 @@ function measuredIndex(plan: Plan): MeasuredIndex {
   }
   index = { classes: keys.map((k) => Int32Array.from(k.members)), others: Int32Array.from(others) };
   measuredIndexes.set(plan, index);
+  return index;
+}
+
+/**
+ * The hosts of a plan by class of equal rise in power when empty (power table, capacity, power
+ * now: fixed during a decision; and MIPS per core), for the classes of several hosts, with which of them the plan
+ * leaves empty (allocated MIPS 0) now; and the hosts a planned-load scan has to visit (in no
+ * such class, or not empty). Kept up to date through {@link Plan.allocationWatcher}.
+ */
+export interface PlannedIndex {
+  /** MIPS per core of each class's hosts (also part of the class, so that a VM fits on all or none). */
+  readonly mipsPerCore: Float64Array;
+  /** Members of each class, in host order. */
+  readonly members: readonly Int32Array[];
+  /** Per class, bit i set when members[i] is empty. */
+  readonly empty: readonly Uint32Array[];
+  /** Bit h set when host h is to be visited: in no class of several hosts, or not empty. */
+  readonly visit: Uint32Array;
+}
+const plannedIndexes = new WeakMap<Plan, PlannedIndex>();
+
+/** The {@link PlannedIndex} of a plan, built at the first call and then updated as the plan changes. */
+export function plannedIndex(plan: Plan): PlannedIndex {
+  let index = plannedIndexes.get(plan);
+  if (index) return index;
+  const H = plan.capacity.length;
+  type Key = { table: Float64Array; cap: number; p0: number; perCore: number; members: number[] };
+  const keys: Key[] = [];
+  // By power now first: most hosts that carry load have a class of their own.
+  const byPower = new Map<number, Key[]>();
+  for (let h = 0; h < H; h++) {
+    const table = plan.powerTable[h]!;
+    if (table === null) continue;
+    const cap = plan.capacity[h]!;
+    const p0 = plan.powerNow_W[h]!;
+    const perCore = plan.mipsPerCore[h]!;
+    let same = byPower.get(p0);
+    if (!same) byPower.set(p0, (same = []));
+    let k = same.find((c) => c.table === table && c.cap === cap && c.p0 === p0 && c.perCore === perCore);
+    if (!k) {
+      keys.push((k = { table, cap, p0, perCore, members: [] }));
+      same.push(k);
+    }
+    k.members.push(h);
+  }
+  const classes = keys.filter((k) => k.members.length > 1);
+  const classOf = new Int32Array(H).fill(-1);
+  const position = new Int32Array(H);
+  classes.forEach((k, c) => k.members.forEach((h, i) => ((classOf[h] = c), (position[h] = i))));
+  const empty = classes.map((k) => new Uint32Array((k.members.length + 31) >>> 5));
+  const visit = new Uint32Array((H + 31) >>> 5);
+  const allocated = plan.allocated;
+  const update = (h: number): void => {
+    const c = classOf[h]!;
+    const bit = 1 << (h & 31);
+    if (c < 0) {
+      visit[h >>> 5]! |= bit;
+      return;
+    }
+    const i = position[h]!;
+    const ibit = 1 << (i & 31);
+    const bits = empty[c]!;
+    if (allocated[h] === 0) {
+      visit[h >>> 5]! &= ~bit;
+      bits[i >>> 5]! |= ibit;
+    } else {
+      visit[h >>> 5]! |= bit;
+      bits[i >>> 5]! &= ~ibit;
+    }
+  };
+  for (let h = 0; h < H; h++) update(h);
+  const previous = plan.allocationWatcher;
+  plan.allocationWatcher = previous === null ? update : (h) => (previous(h), update(h));
+  index = { mipsPerCore: Float64Array.from(classes, (k) => k.perCore), members: classes.map((k) => Int32Array.from(k.members)), empty, visit };
+  plannedIndexes.set(plan, index);
   return index;
 }
 

@@ -31,6 +31,8 @@ export class Plan {
   private readonly hist: Array<Float64Array | null>;
   /** Per host, the points of its table power model (evaluated inline), or null (ask the view). */
   readonly powerTable: Array<Float64Array | null>;
+  /** Told the host after each change of its `allocated` MIPS (placement's index of empty hosts), or null. */
+  allocationWatcher: ((h: number) => void) | null = null;
 
   constructor(readonly view: SimClusterView) {
     const H = view.hosts.length;
@@ -82,6 +84,7 @@ export class Plan {
     this.allocated[h]! += sign * this.cappedMips(v, h);
     this.memory_bytes[h]! += sign * vm.memory_bytes;
     this.hist[h] = null;
+    if (this.allocationWatcher !== null) this.allocationWatcher(h);
   }
 
   /** Put VM v on host h (CloudSim `vmCreate`). */
