@@ -51,7 +51,10 @@ export function createKernel(): Kernel {
       if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
       if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
       if (m === i) break;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      // (A temporary, not a destructuring swap: that allocates an array per step.)
+      const t = heap[i]!;
+      heap[i] = heap[m]!;
+      heap[m] = t;
       i = m;
     }
   };
@@ -71,7 +74,9 @@ export function createKernel(): Kernel {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!before(heap[i]!, heap[p]!)) break;
-      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      const t = heap[i]!;
+      heap[i] = heap[p]!;
+      heap[p] = t;
       i = p;
     }
   };
