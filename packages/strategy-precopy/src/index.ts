@@ -96,11 +96,14 @@ export const precopy = defineStrategy({
       const checkInterval = o.checkInterval ?? 0.1;
       let measured_Bps = 0; // below-threshold without a cap: the rate of the last budgeted send
       let started = false;
+      // The options of a whole-pass send, made again only when the cap changes (the engines only read them).
+      let passOptions: { cap_Bps: number; skipRedirtied: boolean; delta?: typeof delta } | null = null;
       for (let pass = 1; ; pass++) {
         let stats: SendStats;
         let verdict: StopVerdict;
         if (!belowThreshold) {
-          stats = yield* m.memory.send({ cap_Bps: cap, skipRedirtied: o.skipRedirtied, ...(delta ? { delta } : {}) });
+          if (passOptions === null || passOptions.cap_Bps !== cap) passOptions = { cap_Bps: cap, skipRedirtied: o.skipRedirtied, ...(delta ? { delta } : {}) };
+          stats = yield* m.memory.send(passOptions);
           verdict = m.endRound(stats);
         } else {
           // Send budgets of checkInterval until the remainder is below the stop condition's
