@@ -479,20 +479,36 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     }
     return e;
   };
+  // One spec per VM, made at its first migration (nothing changes a spec).
+  const vmSpecs: Array<VmSpec | undefined> = new Array(V);
   const vmSpec = (v: number): VmSpec => {
-    const vm = o.vms[v]!;
-    return { id: vm.id, memory_bytes: vm.memory_bytes, pageSize_bytes: vm.pageSize_bytes ?? 4096, vcpus: vm.vcpus };
+    let spec = vmSpecs[v];
+    if (spec === undefined) {
+      const vm = o.vms[v]!;
+      spec = vmSpecs[v] = { id: vm.id, memory_bytes: vm.memory_bytes, pageSize_bytes: vm.pageSize_bytes ?? 4096, vcpus: vm.vcpus };
+    }
+    return spec;
   };
+  const migrationCosts = costModel.mode === 'strategy' ? { ...DEFAULT_COSTS, ...costModel.costs } : DEFAULT_COSTS;
   const dirtyRate = (v: number, u: number): number => {
     if (costModel.mode !== 'strategy') return 0;
     if (costModel.dirtyRate_pages_s) return costModel.dirtyRate_pages_s(u, o.vms[v]!);
     return u * (costModel.maxDirtyRate_pages_s ?? 0);
   };
+  // Resolved workload options by dirty rate (a rate comes back at each decision: the traces hold
+  // whole percents), so that the options schema parses each rate once.
+  const workloadOptions = new Map<number, Parameters<typeof uniform.create>[0]>();
   const workloadFor = (v: number, rate: number, rng: Rng) => {
     const spec = vmSpec(v);
     const ctx = { pageCount: Math.ceil(spec.memory_bytes / spec.pageSize_bytes), pageSize_bytes: spec.pageSize_bytes, rng };
     const wsf = costModel.mode === 'strategy' ? (costModel.workingSetFraction ?? 0.25) : 1;
-    return uniform.create(resolveOptions(uniform, { rate, workingSetFraction: wsf }, 'migration.workload'), ctx);
+    // (−0 is its own key to the schema, not to a Map.)
+    let options = Object.is(rate, -0) ? undefined : workloadOptions.get(rate);
+    if (options === undefined) {
+      options = resolveOptions(uniform, { rate, workingSetFraction: wsf }, 'migration.workload');
+      if (!Object.is(rate, -0) && workloadOptions.size < 100_000) workloadOptions.set(rate, options);
+    }
+    return uniform.create(options, ctx);
   };
 
   /** With `endVmsAtZeroDemand`: VM v, running and not migrating, ends if its demand is 0 now. */
@@ -570,7 +586,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       vm: spec,
       memory,
       stop: c.stop,
-      costs: { ...DEFAULT_COSTS, ...c.costs },
+      costs: migrationCosts,
       destinationFree_bytes: Math.max(0, freeMem),
       rng,
       trace: false,
