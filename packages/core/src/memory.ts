@@ -767,8 +767,24 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
 
 /**
  * The fluid engine: the dirty log holds the expected number of distinct pages written since
- * the last sync, read off the workload's curve for the guest work done since then. Zero pages
- * are sent as markers in the first full pass; pages written since are assumed non-zero.
+ * the last sync, read off the workload's curve for the guest work done since then.
+ *
+ * Zero pages: a fraction z of the pages is all zeros at the start, placed at random. A page the
+ * guest writes is no longer zero, so a zero page goes as a marker only if the first pass (or a
+ * budgeted part of it) reaches it before the guest writes it; re-sent pages are never zero. The
+ * first pass goes in address order (never-sent pages are the addresses from `sentOnce` on), so
+ * the expected zero markers of pages [a, b) reached after guest work w since the start are
+ * z × Σ_(p in [a, b)) P(p untouched after w). That probability comes from the workload's
+ * `untouchedProfile(t, work)` when it has one (the models of @livemig/workloads: regions with
+ * an offset and buckets; a named layout such as hot/cold's holds its buckets in address order,
+ * an even or shuffled one in proportion; overlapping regions multiply), else from the
+ * distinct-pages curve with the written pages spread over all of memory: 1 − D(w) ÷ n (uniform
+ * writes over a working set of W pages: a page inside it stays zero with probability
+ * e^(−r w ÷ W), one outside it stays zero). A send's pages are reached at times spread over the
+ * send in proportion to their bytes: a budgeted send lasts about its budget ÷ the rate (the cap,
+ * or the last send's measured rate), and a whole send of never-sent pages while the guest runs
+ * goes as {@link FIRST_PASS_PIECES} continued transfers, each piece timed by the one before (with
+ * no cap and no earlier send, after a small first piece that measures the rate).
  *
  * Post-copy: the absent count A. In a push window where the guest does work w → w + dw, the
  * pages it touches for the first time since the switch are D(w + dw) − D(w) (D: the workload's
@@ -804,6 +820,24 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
  * A budgeted send takes never-sent pages first (page-exact: the scan's tail of the first pass
  * lies ahead of it, the re-dirtied pages behind), their zero pages in proportion.
  */
+/** Continued transfers a fluid send of never-sent pages is cut into while the guest runs (zero-page timing). */
+export const FIRST_PASS_PIECES = 16;
+
+/** The per-region untouched probabilities a workload may expose (the models of @livemig/workloads). */
+interface UntouchedRegion {
+  /** 'even' or an object: buckets in proportion; any other string: buckets in address order. */
+  readonly layout?: unknown;
+  readonly offset: number;
+  readonly pages: number;
+  readonly counts: ArrayLike<number>;
+  readonly untouched: ArrayLike<number>;
+}
+type Profiler = (t_s: number, work_s: number) => readonly UntouchedRegion[];
+const profilerOf = (w: Workload): Profiler | null => {
+  const f = (w as { untouchedProfile?: unknown }).untouchedProfile;
+  return typeof f === 'function' ? (f.bind(w) as Profiler) : null;
+};
+
 export function createFluidMemory(opts: MemoryOptions): GuestMemory {
   const { pageCount: n, costs, workload } = opts;
   const start = opts.start_s ?? 0;
@@ -819,9 +853,8 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
   let workSinceStart = 0;
   let unionAtLastSend = 0;
   let pending = 0;
-  let pendingZero = 0;
-  let zeroPages = n * opts.zeroFraction;
-  let sentOnce = 0; // pages sent at least once, expected
+  let sentOnce = 0; // pages sent at least once, expected (the first pass's frontier: addresses below it)
+  let lastRate = 0; // bytes/s of the last transfer (for timing the zero pages of the next)
   // Post-copy state.
   let postcopy = false;
   let absent = 0;
@@ -851,6 +884,69 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
     return Math.min(n, pending + d - overlap);
   };
   const bytesOf = (pages: number, zeros: number): number => (pages - zeros) * fullPageBytes(costs) + zeros * zeroPageBytes(costs);
+  const zf = costs.elideZeroPages ? opts.zeroFraction : 0;
+  const profiler = profilerOf(workload);
+  /** Expected pages of [a, b) that the guest has not written after work `w` since the start. */
+  const untouchedIn = (a: number, b: number, w: number): number => {
+    if (!(b > a)) return 0;
+    if (!(w > 0)) return b - a;
+    if (!profiler) {
+      const d = workload.expectedDistinct(start, w);
+      return d > 0 ? (b - a) * Math.max(0, 1 - Math.min(n, d) / n) : b - a;
+    }
+    // Cut [a, b) at the region boundaries; a segment's pages are untouched with the product of
+    // the mean untouched probabilities of the regions over it.
+    const regions: { lo: number; hi: number; u: number }[] = [];
+    for (const r of profiler(start, w)) {
+      if (typeof r.layout === 'string' && r.layout !== 'even') {
+        // A named layout places its buckets in address order (hot/cold: the hot set first;
+        // unshuffled Zipf: rank k is page k).
+        let lo = r.offset;
+        for (let i = 0; i < r.counts.length; i++) {
+          regions.push({ lo, hi: lo + r.counts[i]!, u: r.untouched[i]! });
+          lo += r.counts[i]!;
+        }
+      } else {
+        // One bucket, or buckets placed at random (shuffled Zipf): the mean, page for page.
+        let sum = 0;
+        for (let i = 0; i < r.counts.length; i++) sum += r.counts[i]! * r.untouched[i]!;
+        regions.push({ lo: r.offset, hi: r.offset + r.pages, u: r.pages > 0 ? sum / r.pages : 1 });
+      }
+    }
+    const cuts = [a, b];
+    for (const r of regions) for (const x of [r.lo, r.hi]) if (x > a && x < b) cuts.push(x);
+    cuts.sort((x, y) => x - y);
+    let total = 0;
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const lo = cuts[i]!;
+      const hi = cuts[i + 1]!;
+      if (!(hi > lo)) continue;
+      let u = 1;
+      for (const r of regions) if (r.lo <= lo && r.hi >= hi) u *= r.u;
+      total += (hi - lo) * u;
+    }
+    return total;
+  };
+  /**
+   * Expected zero markers among the `k` never-sent pages from the frontier, reached while the
+   * guest's work since the start goes from w0 to w1 (evenly over the pages, in `m` steps).
+   */
+  const zerosOver = (k: number, w0: number, w1: number, m = 4): number => {
+    if (!(zf > 0) || !(k > 0)) return 0;
+    const a = sentOnce;
+    let z = 0;
+    for (let i = 0; i < m; i++) z += untouchedIn(a + (k * i) / m, a + (k * (i + 1)) / m, w0 + ((w1 - w0) * (i + 0.5)) / m);
+    return zf * z;
+  };
+  /** Never-sent pages of the selection (the first pass's tail, from the frontier). */
+  const neverPending = (): number => Math.max(0, Math.min(pending, n - sentOnce));
+  /** Zero markers the selection holds now (its never-sent pages the guest has not written yet). */
+  const pendingZeroNow = (): number => zerosOver(neverPending(), workSinceStart, workSinceStart, 1);
+  /** Guest work a transfer of `bytes` adds, at the expected rate (cap, else the last measured one). */
+  const workFor = (bytes: number, cap: number, speed: number): number => {
+    const rate = lastRate > 0 ? Math.min(lastRate, cap) : cap;
+    return speed > 0 && Number.isFinite(rate) && rate > 0 ? (speed * bytes) / rate : 0;
+  };
   const advance = (dt: number, mem: GuestMemory): void => {
     const work = mem.speed * dt;
     workSinceSync += work;
@@ -884,18 +980,17 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       return postcopy ? 0 : dirtyNow() * fullPageBytes(costs);
     },
     pendingBytes() {
-      return bytesOf(pending, pendingZero);
+      return bytesOf(pending, pendingZeroNow());
     },
     remaining() {
       if (postcopy) return { pages: 0, bytes: 0 };
-      // Written pages are assumed non-zero: the union's zero pages are the selection's.
+      // Written pages are not zero: the union's zero pages are the selection's not written yet.
       const pages = unionWithDirty(dirtyNow());
-      return { pages, bytes: bytesOf(pages, pendingZero) };
+      return { pages, bytes: bytesOf(pages, pendingZeroNow()) };
     },
     selectAll() {
       if (postcopy) notInPostcopy('selectAll');
       pending = n;
-      pendingZero = zeroPages;
       clearLog();
       return n;
     },
@@ -914,31 +1009,74 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
     *send(o = {}) {
       if (postcopy) notInPostcopy('send');
       const budgeted = o.maxBytes !== undefined;
+      const cap0 = o.cap_Bps ?? Infinity;
+      const union = workSinceStart > 0 ? Math.min(n, workload.expectedDistinct(start, workSinceStart)) : 0;
+      const w0 = workSinceStart;
+      /** Zero markers among the next `k` never-sent pages, reached at the expected rate from now. */
+      const zerosReaching = (k: number): number => {
+        let z = zerosOver(k, w0, w0, 1);
+        if (z > 0 && mem.speed > 0) for (let i = 0; i < 3; i++) z = zerosOver(k, w0, w0 + workFor(bytesOf(k, z), cap0, mem.speed));
+        return z;
+      };
       let pages = pending;
-      let zeros = pendingZero;
-      let firstTime = Math.max(0, Math.min(pages, n - sentOnce));
+      let firstTime = neverPending();
+      let zeros = 0;
+      // Pieces already sent of a whole send of never-sent pages while the guest runs.
+      let sent = { pages: 0, zeros: 0, bytes: 0, elapsed: 0 };
+      let newMessage = !o.continued;
       if (budgeted) {
         const budget = o.maxBytes!;
         if (!(budget >= 0)) throw new RangeError(`maxBytes must be >= 0, got ${budget}`);
-        if (budget < bytesOf(pending, pendingZero)) {
+        zeros = zerosReaching(firstTime);
+        const neverBytes = bytesOf(firstTime, zeros);
+        if (budget < neverBytes + (pending - firstTime) * fullPageBytes(costs)) {
           // Never-sent pages first (the selection's zero pages are among them), then re-dirtied
           // ones; whole pages, at least one, so that a pass's sends add up to its pages exactly.
-          const neverBytes = bytesOf(firstTime, zeros);
           if (budget < neverBytes) {
-            const k = Math.min(firstTime, Math.max(1, Math.floor(budget / (neverBytes / firstTime))));
-            zeros *= k / firstTime;
+            // The most whole never-sent pages that fit the budget (their bytes grow with the count).
+            let lo = 1;
+            let hi = Math.max(1, Math.floor(firstTime));
+            while (lo < hi) {
+              const mid = Math.ceil((lo + hi) / 2);
+              if (bytesOf(mid, zerosReaching(mid)) <= budget) lo = mid;
+              else hi = mid - 1;
+            }
+            const k = Math.min(firstTime, lo);
+            zeros = zerosReaching(k);
             firstTime = k;
             pages = k;
           } else pages = firstTime + Math.min(pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
           if (pages >= pending - 1e-9 * Math.max(1, pending)) pages = pending;
         }
-      }
+      } else if (firstTime > 0 && zf > 0 && mem.speed > 0) {
+        // The guest writes zero pages while the pass goes: send the never-sent pages in pieces,
+        // each timed at the rate of the one before (the first at the cap or the last send's rate).
+        // Without a rate to go by (no cap, no earlier send), a small first piece measures it.
+        const probe = lastRate > 0 || Number.isFinite(cap0) ? 0 : Math.min(firstTime, Math.max(1, firstTime / 1024));
+        const pieces = probe > 0 ? FIRST_PASS_PIECES + 1 : FIRST_PASS_PIECES;
+        for (let j = 0; j < pieces; j++) {
+          const k = j === pieces - 1 ? firstTime - sent.pages : probe > 0 && j === 0 ? probe : (firstTime - probe) / FIRST_PASS_PIECES;
+          if (!(k > 0)) continue;
+          const wStart = workSinceStart;
+          let z = zerosOver(k, wStart, wStart, 1);
+          for (let i = 0; i < 3; i++) z = zerosOver(k, wStart, wStart + workFor(bytesOf(k, z), cap0, mem.speed));
+          const b = bytesOf(k, z);
+          const elapsed: number = yield { kind: 'send', bytes: b, cap_Bps: cap0, newMessage };
+          newMessage = false;
+          if (elapsed > 0 && b > 0) lastRate = b / elapsed;
+          sentOnce += k;
+          pending = Math.max(0, pending - k);
+          sent = { pages: sent.pages + k, zeros: sent.zeros + z, bytes: sent.bytes + b, elapsed: sent.elapsed + elapsed };
+          advance(elapsed, mem);
+        }
+        pages -= firstTime;
+        firstTime = 0;
+      } else zeros = zerosReaching(firstTime);
       let bytes = bytesOf(pages, zeros) + (o.extra_bytes ?? 0);
       const resent = pages - firstTime;
-      let cap = o.cap_Bps ?? Infinity;
+      let cap = cap0;
       let hits = 0;
       let saved = 0;
-      const union = workSinceStart > 0 ? Math.min(n, workload.expectedDistinct(start, workSinceStart)) : 0;
       // The cache's expected content: pages written before this round's start (budgeted sends:
       // U at the first send of this round and of the previous one).
       let before = unionAtLastSend;
@@ -964,16 +1102,18 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
         }
       }
       unionAtLastSend = union;
-      if (pages === pending) {
-        pending = 0;
-        pendingZero = 0;
-      } else {
-        pending -= pages;
-        pendingZero -= zeros;
+      if (pages >= pending) pending = 0;
+      else pending -= pages;
+      let elapsed = 0;
+      // After pieces, the rest (re-sent pages, extra bytes) only if there is any.
+      if (sent.pages === 0 || bytes > 0) {
+        elapsed = yield { kind: 'send', bytes, cap_Bps: cap, newMessage };
+        if (elapsed > 0 && bytes > 0) lastRate = bytes / elapsed;
       }
-      zeroPages -= zeros;
-      const elapsed: number = yield { kind: 'send', bytes, cap_Bps: cap, newMessage: !o.continued };
       sentOnce += firstTime;
+      pages += sent.pages;
+      zeros += sent.zeros;
+      bytes += sent.bytes;
       totals.bytes += bytes;
       totals.pages += pages;
       totals.resent += resent;
@@ -981,7 +1121,7 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       totals.deltaPages += hits;
       totals.deltaSaved_bytes += saved;
       advance(elapsed, mem);
-      return { pages, zeroPages: zeros, resent, skipped: 0, bytes, duration_s: elapsed };
+      return { pages, zeroPages: zeros, resent, skipped: 0, bytes, duration_s: elapsed + sent.elapsed };
     },
     mismatchedPages: () => null,
     neverSentPages: () => null,
@@ -990,9 +1130,9 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       if (mem.speed !== 0) throw new Error('switchToPostcopy: pause the VM first (speed must be 0)');
       // Never sent, plus pending, plus re-dirtied since the last sync (assumed among the sent ones).
       absent = Math.min(n, n - sentOnce + pending + dirtyNow());
-      absentZero = Math.min(zeroPages, absent);
+      // The zero ones are the never-sent pages the guest has not written.
+      absentZero = Math.min(absent, zf * untouchedIn(sentOnce, n, workSinceStart));
       pending = 0;
-      pendingZero = 0;
       clearLog();
       postcopy = true;
       switchedAt = now;
