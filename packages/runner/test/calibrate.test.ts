@@ -57,7 +57,7 @@ describe('qmp-record.mjs', () => {
 });
 
 describe('livemig calibrate qemu', () => {
-  it('fits the real QEMU 7.2 sample and predicts its total time, bytes and downtime (errors measured: -5.1 %, -6.1 %, -1.0 %; -18.5 %, -19.3 %, -9.0 % before the QEMU sync timing)', () => {
+  it('fits the real QEMU 7.2 sample and predicts its total time, bytes and downtime (errors measured: -5.1 %, -6.1 %, -1.2 %; -18.5 %, -19.3 %, -9.0 % before the QEMU sync timing)', () => {
     const exp = join(dir, 'cal', 'qemu.json');
     const r = spawnSync(process.execPath, [CLI, 'calibrate', 'qemu', SAMPLE, '-o', exp, '--json'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
@@ -68,8 +68,10 @@ describe('livemig calibrate qemu', () => {
     expect(v.calibration.setup_s).toBe(0.144);
     expect(v.calibration.downtimeLimit_s).toBe(0.3);
     expect(v.calibration.headerBytes).toBe(8);
-    // 17 002 zero pages of 65 668.
-    expect(v.calibration.zeroFraction).toBeCloseTo(17002 / 65668, 12);
+    // 17 002 zero markers of 65 668 pages; zero pages the guest wrote before the first pass
+    // reached them went whole, so more were zero at the start (31.1 %).
+    expect(v.calibration.zeroFraction).toBeGreaterThan(17002 / 65668);
+    expect(v.calibration.zeroFraction).toBeCloseTo(0.311, 3);
     // max-bandwidth was 64 MiB/s: the rounds' rate within 2 %.
     expect(Math.abs(v.calibration.migrationRate_Bps / (64 * 2 ** 20) - 1)).toBeLessThan(0.02);
     // The guest wrote 16 384 pages/s over 32 768 pages; the fit sees QEMU's syncs, not the guest: within 30 %.

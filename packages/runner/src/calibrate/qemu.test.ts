@@ -126,7 +126,9 @@ describe('calibrate qemu: series written by livemig (known parameters)', () => {
       expect(rel(c.migrationRate_Bps, p.rate_Bps)).toBeLessThan(0.01);
       expect(rel(c.linkBandwidth_Bps, p.link_Bps)).toBeLessThan(1e-9);
       expect(c.headerBytes).toBe(8);
-      expect(rel(c.zeroFraction, p.zeroFraction)).toBeLessThan(1e-6);
+      // Zero pages the guest wrote before the first pass reached them went whole: the initial
+      // fraction is inverted through the fitted W and r (within 15 %), so it is close, not exact.
+      expect(rel(c.zeroFraction, p.zeroFraction), `zero fraction ${c.zeroFraction}`).toBeLessThan(0.02);
       const m = await simulateExperiment(calibratedExperiment(c));
       expect(rel(m.total_time_s, metrics.total_time_s), `total ${m.total_time_s} vs ${metrics.total_time_s}`).toBeLessThan(0.05);
       expect(rel(m.bytes_sent, metrics.bytes_sent), `bytes ${m.bytes_sent} vs ${metrics.bytes_sent}`).toBeLessThan(0.05);

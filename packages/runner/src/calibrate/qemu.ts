@@ -12,8 +12,11 @@
  *   (least squares over the active polls): the rate the rounds achieve, sync pauses included;
  * - link speed of the final copy (not rate-limited in QEMU) = `downtime-bytes` / `downtime` of
  *   the final reply, unless given (then the downtime is a consistency check, not a prediction);
- * - zero pages: fraction = `duplicate` / pages; headers = (`transferred` − `normal-bytes` −
- *   9 × `duplicate`) / `normal`, rounded (QEMU: 8 B per page, 9 B per zero page);
+ * - zero pages: headers = (`transferred` − `normal-bytes` − 9 × `duplicate`) / `normal`,
+ *   rounded (QEMU: 8 B per page, 9 B per zero page); `duplicate` counts the zero pages QEMU
+ *   *sent* as markers, and a zero page the guest wrote before the first pass reached it went
+ *   whole, so the fraction of zero pages at the start is the one whose expected markers are
+ *   `duplicate` in the fitted model ({@link initialZeroFraction});
  * - dirty pages: the uniform curve D(τ) = W·(1 − e^(−r·τ/W)) fitted (Levenberg–Marquardt) to
  *   QEMU's `dirty-pages-rate`: QEMU updates it at a bitmap sync at least 1 s after the previous
  *   update, as the new dirty pages found by the syncs of that period ÷ its length; the model
@@ -240,11 +243,19 @@ export function calibrateQemu(samples: readonly QmpSample[], opts: CalibrateOpti
   const firstExpected = active.find((s) => s.reply['expected-downtime'] !== undefined)?.reply['expected-downtime'];
   const downtimeLimit_s = opts.downtimeLimit_s ?? (firstExpected !== undefined ? firstExpected / 1000 : 0.3);
   const pages = ram.total / pageSize;
-  const zeroFraction = Math.min(1, ram.duplicate / pages);
   const headerBytes = ram.normal > 0 ? Math.max(0, Math.round((ram.transferred - ram['normal-bytes'] - 9 * ram.duplicate) / ram.normal)) : 8;
   const points = dirtyPoints(samples, setup_s, { pageSize_bytes: pageSize, pageWire_bytes: pageSize + headerBytes });
   if (opts.dirtyRate) points.push({ intervals_s: [opts.dirtyRate.calcTime_s], pages: (opts.dirtyRate.rate_MiBps * 2 ** 20 * opts.dirtyRate.calcTime_s) / pageSize });
   const fit = fitUniform(points, pages);
+  const zeroFraction = initialZeroFraction({
+    markers: ram.duplicate,
+    pages,
+    workingSet_pages: Math.round(fit.workingSet_pages),
+    rate_pages_per_s: fit.rate_pages_per_s,
+    setup_s,
+    migrationRate_Bps: reg.m,
+    pageWire_bytes: pageSize + headerBytes,
+  });
   return {
     memory_bytes: ram.total,
     pageSize_bytes: pageSize,
@@ -277,6 +288,52 @@ export function calibrateQemu(samples: readonly QmpSample[], opts: CalibrateOpti
 }
 
 const round = (x: number, digits = 6): number => Number(x.toPrecision(digits));
+
+/**
+ * The fraction of zero pages at the start whose expected zero markers are `markers`, in the model
+ * the experiment runs: zero pages at random, uniform writes at r pages/s over the working set of
+ * W pages from page 0 (a page in it is unwritten after t seconds with probability e^(−r·t/W),
+ * setup included), the first pass in page order at the migration rate, a zero page sent as a
+ * marker (9 B) only if the pass reaches it unwritten. The pass's pace depends on the markers
+ * ahead, so the reach times are integrated page by page and the fraction found by fixed point.
+ */
+export function initialZeroFraction(o: {
+  markers: number;
+  pages: number;
+  workingSet_pages: number;
+  rate_pages_per_s: number;
+  setup_s: number;
+  migrationRate_Bps: number;
+  pageWire_bytes: number;
+}): number {
+  const { markers, pages } = o;
+  if (!(markers > 0) || !(pages > 0)) return 0;
+  const W = Math.max(0, Math.min(pages, o.workingSet_pages));
+  const decay = W > 0 && o.rate_pages_per_s > 0 ? o.rate_pages_per_s / W : 0;
+  if (!(decay > 0) || !(o.migrationRate_Bps > 0)) return Math.min(1, markers / pages);
+  // Expected pages still zero-able (unwritten) when the pass reaches them, per unit of zero fraction.
+  const reachable = (z: number): number => {
+    const steps = 4000;
+    const dp = W / steps;
+    let t = o.setup_s;
+    let sum = 0;
+    for (let i = 0; i < steps; i++) {
+      // Midpoint step of dt/dp = (wire − (wire − 9)·z·e^(−decay·t)) ÷ rate.
+      const pace = (tt: number) => (o.pageWire_bytes - (o.pageWire_bytes - 9) * z * Math.exp(-decay * tt)) / o.migrationRate_Bps;
+      const tm = t + (pace(t) * dp) / 2;
+      sum += Math.exp(-decay * tm) * dp;
+      t += pace(tm) * dp;
+    }
+    return pages - W + sum;
+  };
+  let z = Math.min(1, markers / pages);
+  for (let k = 0; k < 50; k++) {
+    const next = Math.min(1, markers / reachable(z));
+    if (Math.abs(next - z) <= 1e-12 * Math.max(z, 1e-12)) return next;
+    z = next;
+  }
+  return z;
+}
 
 /** The experiment file that reproduces a calibrated migration. */
 export function calibratedExperiment(c: Calibration, name = 'qemu-calibrated'): Record<string, unknown> {
