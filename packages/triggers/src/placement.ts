@@ -290,21 +290,28 @@ export function plannedIndex(plan: Plan): PlannedIndex {
   const H = plan.capacity.length;
   type Key = { table: Float64Array; cap: number; p0: number; perCore: number; members: number[] };
   const keys: Key[] = [];
-  // By power now first: most hosts that carry load have a class of their own.
-  const byPower = new Map<number, Key[]>();
+  // Most hosts that carry load draw a power of their own: only hosts whose power now another
+  // host shares can be in a class of several (typically the switched-off ones, a few classes).
+  const p0s = plan.powerNow_W.slice().sort();
+  const shared = (p0: number): boolean => {
+    let lo = 0;
+    let hi = p0s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p0s[mid]! < p0) lo = mid + 1;
+      else hi = mid;
+    }
+    return (lo + 1 < p0s.length && p0s[lo + 1] === p0) || (lo > 0 && p0s[lo - 1] === p0);
+  };
   for (let h = 0; h < H; h++) {
     const table = plan.powerTable[h]!;
     if (table === null) continue;
-    const cap = plan.capacity[h]!;
     const p0 = plan.powerNow_W[h]!;
+    if (!shared(p0)) continue;
+    const cap = plan.capacity[h]!;
     const perCore = plan.mipsPerCore[h]!;
-    let same = byPower.get(p0);
-    if (!same) byPower.set(p0, (same = []));
-    let k = same.find((c) => c.table === table && c.cap === cap && c.p0 === p0 && c.perCore === perCore);
-    if (!k) {
-      keys.push((k = { table, cap, p0, perCore, members: [] }));
-      same.push(k);
-    }
+    let k = keys.find((c) => c.table === table && c.cap === cap && c.p0 === p0 && c.perCore === perCore);
+    if (!k) keys.push((k = { table, cap, p0, perCore, members: [] }));
     k.members.push(h);
   }
   const classes = keys.filter((k) => k.members.length > 1);
