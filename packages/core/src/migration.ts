@@ -381,8 +381,8 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
   return { metrics, trace, timeline: rec.timeline };
 }
 
-/** The migration record behind a {@link Migration}; drivers advance its clock. */
-export function createMigration(init: {
+/** What {@link createMigration} takes. */
+interface MigrationInit {
   vm: VmSpec;
   memory: GuestMemory;
   stop: StopCondition;
@@ -391,36 +391,35 @@ export function createMigration(init: {
   rng: Rng;
   trace: boolean;
   start_s?: number;
-}): {
-  m: Migration;
-  metrics: MigrationMetrics;
-  trace: TraceEvent[];
-  clock: {
-    advance(dt: number): void;
-    /**
-     * `component` fails now; `wire_bytes` is what the migration had put on the wire. Ends the
-     * migration (returns true) unless the failure no longer matters to the VM (the source or
-     * the link after every page is at the destination).
-     */
-    fail(component: FailureComponent, wire_bytes: number): boolean;
-    /** The state a driver needs to place the service: VM states, phase, resume time. */
-    view(): { source: VmState; destination: VmState; phase: PhaseName | null; resumedAt_s: number; finished: boolean; lost: boolean };
-  };
-} {
-  const { memory } = init;
-  const trace: TraceEvent[] = [];
-  const start = init.start_s ?? 0;
-  let now = start;
-  let source: VmState = 'active';
-  let destination: VmState = 'inactive';
-  let suspendedAt = NaN;
-  let resumedAt = NaN;
-  let precopyStart = NaN;
-  let precopyTime = 0;
-  let inPrecopy = false;
-  let finished = false;
-  const rounds: RoundRecord[] = [];
-  const metrics: MigrationMetrics = {
+}
+
+/** The clock a driver advances, and what it asks of a migration (see {@link createMigration}). */
+export interface MigrationClock {
+  advance(dt: number): void;
+  /**
+   * `component` fails now; `wire_bytes` is what the migration had put on the wire. Ends the
+   * migration (returns true) unless the failure no longer matters to the VM (the source or
+   * the link after every page is at the destination).
+   */
+  fail(component: FailureComponent, wire_bytes: number): boolean;
+  /** The state a driver needs to place the service: VM states, phase, resume time. */
+  view(): { source: VmState; destination: VmState; phase: PhaseName | null; resumedAt_s: number; finished: boolean; lost: boolean };
+}
+
+/**
+ * One migration's state and its {@link Migration} methods. A class rather than closures: a
+ * cluster day runs tens of thousands of migrations side by side, and closures per migration
+ * were most of what each one kept alive.
+ */
+class MigrationState implements Migration {
+  readonly vm: VmSpec;
+  readonly memory: GuestMemory;
+  readonly costs: MigrationCosts;
+  readonly stop: StopCondition;
+  readonly destinationFree_bytes: number;
+  readonly rng: Rng;
+  readonly trace: TraceEvent[] = [];
+  readonly metrics: MigrationMetrics = {
     status: 'failed',
     converged: false,
     stop_reason: '',
@@ -442,188 +441,241 @@ export function createMigration(init: {
     image_mismatch_pages: null,
     service_bytes_lost: null,
   };
+  private readonly tracing: boolean;
+  private readonly start: number;
+  private now: number;
+  private source: VmState = 'active';
+  private destination: VmState = 'inactive';
+  private suspendedAt = NaN;
+  private resumedAt = NaN;
+  private precopyStart = NaN;
+  private precopyTime = 0;
+  private inPrecopy = false;
+  private finished = false;
+  private readonly rounds: RoundRecord[] = [];
+  private lastPhase: PhaseName | null = null;
+
+  constructor(init: MigrationInit) {
+    this.vm = init.vm;
+    this.memory = init.memory;
+    this.costs = init.costs;
+    this.stop = init.stop;
+    this.destinationFree_bytes = init.destinationFree_bytes;
+    this.rng = init.rng;
+    this.tracing = init.trace;
+    this.start = init.start_s ?? 0;
+    this.now = this.start;
+  }
+
+  get now_s(): number {
+    return this.now;
+  }
+  get sourceState(): VmState {
+    return this.source;
+  }
+  get destinationState(): VmState {
+    return this.destination;
+  }
+
   // Bytes and pages are counted by the memory engine whatever strategy drives it.
-  const syncTotals = (): void => {
-    const t = memory.totals;
+  private syncTotals(): void {
+    const t = this.memory.totals;
+    const metrics = this.metrics;
     metrics.bytes_sent = t.bytes;
     metrics.pages_sent = t.pages;
     metrics.pages_resent = t.resent;
     metrics.zero_pages_sent = t.zeroPages;
     metrics.delta_pages = t.deltaPages;
     metrics.delta_saved_bytes = t.deltaSaved_bytes;
-  };
-  let lastPhase: PhaseName | null = null;
-  const log = (e: TraceEvent): void => {
-    if (init.trace) trace.push(e);
-  };
-  const setSource = (s: VmState): void => {
-    source = s;
-    log({ t: now, type: 'state', side: 'source', state: s });
-  };
-  const setDest = (s: VmState): void => {
-    destination = s;
-    log({ t: now, type: 'state', side: 'destination', state: s });
-  };
-  const end = (status: MigrationStatus, reason: string): void => {
-    if (finished) throw new Error(`migration already ended (${metrics.status}); cannot end it again as ${status}`);
-    finished = true;
-    if (inPrecopy) precopyTime += now - precopyStart;
-    syncTotals();
+  }
+  private log(e: TraceEvent): void {
+    if (this.tracing) this.trace.push(e);
+  }
+  private setSource(s: VmState): void {
+    this.source = s;
+    if (this.tracing) this.log({ t: this.now, type: 'state', side: 'source', state: s });
+  }
+  private setDest(s: VmState): void {
+    this.destination = s;
+    if (this.tracing) this.log({ t: this.now, type: 'state', side: 'destination', state: s });
+  }
+  private end(status: MigrationStatus, reason: string): void {
+    const metrics = this.metrics;
+    if (this.finished) throw new Error(`migration already ended (${metrics.status}); cannot end it again as ${status}`);
+    this.finished = true;
+    if (this.inPrecopy) this.precopyTime += this.now - this.precopyStart;
+    this.syncTotals();
     metrics.status = status;
     metrics.stop_reason = reason;
-    metrics.total_time_s = now - start;
-    metrics.precopy_time_s = precopyTime;
-    metrics.rounds = rounds.length;
-    log({ t: now, type: 'end', status, reason });
-  };
-  const roundRecord = (stats: SendStats, remaining: PageBudget | undefined): RoundRecord => ({
-    round: rounds.length,
-    startedAt_s: now - stats.duration_s,
-    duration_s: stats.duration_s,
-    pagesSent: stats.pages,
-    bytesSent: stats.bytes,
-    bandwidth_Bps: stats.duration_s > 0 ? stats.bytes / stats.duration_s : Infinity,
-    dirtyPages: remaining ? remaining.pages : memory.dirtyCount,
-    dirtyBytes: remaining ? remaining.bytes : memory.dirtyBytes(),
-  });
-  const roundView = (all: readonly RoundRecord[], last: RoundRecord): RoundView => ({
-    rounds: all,
-    last,
-    memory_bytes: init.vm.memory_bytes,
-    pageCount: memory.pageCount,
-    bytesSent: memory.totals.bytes,
-    elapsed_s: now - start,
-  });
-  const m: Migration = {
-    vm: init.vm,
-    memory,
-    costs: init.costs,
-    stop: init.stop,
-    destinationFree_bytes: init.destinationFree_bytes,
-    rng: init.rng,
-    get now_s() {
-      return now;
-    },
-    get sourceState() {
-      return source;
-    },
-    get destinationState() {
-      return destination;
-    },
-    phase(name) {
-      if (inPrecopy && name !== 'precopy') {
-        precopyTime += now - precopyStart;
-        inPrecopy = false;
-      }
-      if (name === 'precopy' && !inPrecopy) {
-        inPrecopy = true;
-        precopyStart = now;
-      }
-      lastPhase = name;
-      log({ t: now, type: 'phase', phase: name });
-    },
-    endRound(stats, remaining) {
-      const record = roundRecord(stats, remaining);
-      rounds.push(record);
-      log({ t: now, type: 'round', record });
-      return init.stop.check(roundView(rounds, record));
-    },
-    peekRound(stats, remaining) {
-      const record = roundRecord(stats, remaining);
-      return init.stop.check(roundView([...rounds, record], record));
-    },
-    begin() {
-      setSource(transition(source, 'migrate-out', init.vm.id));
-      setDest(transition(destination, 'reserve', init.vm.id));
-    },
-    suspend() {
-      setSource(transition(source, 'pause', init.vm.id));
-      memory.speed = 0;
-      suspendedAt = now;
-    },
-    resumeAtDestination() {
-      setDest(transition(destination, 'activate', init.vm.id));
-      // The destination image must equal the source's at the moment the VM resumes there
-      // (post-copy: once the last page has arrived, checked at release).
-      if (!memory.inPostcopy) metrics.image_mismatch_pages = memory.mismatchedPages();
-      memory.speed = 1;
-      resumedAt = now;
-    },
-    release(converged, reason) {
-      if (memory.inPostcopy) {
-        if (memory.absentCount > 0) throw new Error(`release: ${memory.absentCount} pages are still only at the source (post-copy not finished)`);
-        metrics.image_mismatch_pages = memory.mismatchedPages();
-      }
-      setSource(transition(source, 'release', init.vm.id));
-      metrics.converged = converged;
-      metrics.downtime_s = resumedAt - suspendedAt + init.costs.redirect_s;
-      end('completed', reason);
-    },
-    cancel(reason) {
-      setSource(transition(source, 'cancel-migration', init.vm.id));
-      if (destination === 'incoming') setDest(transition(destination, 'abort-incoming', init.vm.id));
-      if (!Number.isNaN(suspendedAt)) metrics.downtime_s = now - suspendedAt;
-      memory.speed = 1;
-      end('cancelled', reason);
-    },
-    fail(reason) {
-      end('failed', reason);
-    },
-    throttle(speed) {
-      if (!(speed > 0 && speed <= 1)) throw new RangeError(`guest speed must be in (0, 1], got ${speed}`);
-      memory.speed = speed;
-      metrics.throttle_max = Math.max(metrics.throttle_max, 1 - speed);
-      log({ t: now, type: 'throttle', speed });
-    },
-    count(metric, n) {
-      metrics[metric] += n;
-    },
-    *wait(seconds) {
-      if (seconds > 0) {
-        yield { kind: 'wait', seconds };
-        memory.run(seconds);
-      }
-    },
-  };
-  const lose = (component: FailureComponent, wire: number): true => {
-    if (source !== 'inactive') setSource(transition(source, 'fail', init.vm.id));
-    if (destination !== 'inactive') setDest(transition(destination, 'fail', init.vm.id));
-    if (!Number.isNaN(suspendedAt)) metrics.downtime_s = now - suspendedAt;
-    metrics.vm_lost = true;
-    end('failed', `${component} failed during ${lastPhase ?? 'setup'}: VM lost`);
-    metrics.bytes_sent = wire;
+    metrics.total_time_s = this.now - this.start;
+    metrics.precopy_time_s = this.precopyTime;
+    metrics.rounds = this.rounds.length;
+    if (this.tracing) this.log({ t: this.now, type: 'end', status, reason });
+  }
+  private roundRecord(stats: SendStats, remaining: PageBudget | undefined): RoundRecord {
+    return {
+      round: this.rounds.length,
+      startedAt_s: this.now - stats.duration_s,
+      duration_s: stats.duration_s,
+      pagesSent: stats.pages,
+      bytesSent: stats.bytes,
+      bandwidth_Bps: stats.duration_s > 0 ? stats.bytes / stats.duration_s : Infinity,
+      dirtyPages: remaining ? remaining.pages : this.memory.dirtyCount,
+      dirtyBytes: remaining ? remaining.bytes : this.memory.dirtyBytes(),
+    };
+  }
+  private roundView(all: readonly RoundRecord[], last: RoundRecord): RoundView {
+    return {
+      rounds: all,
+      last,
+      memory_bytes: this.vm.memory_bytes,
+      pageCount: this.memory.pageCount,
+      bytesSent: this.memory.totals.bytes,
+      elapsed_s: this.now - this.start,
+    };
+  }
+
+  phase(name: PhaseName): void {
+    if (this.inPrecopy && name !== 'precopy') {
+      this.precopyTime += this.now - this.precopyStart;
+      this.inPrecopy = false;
+    }
+    if (name === 'precopy' && !this.inPrecopy) {
+      this.inPrecopy = true;
+      this.precopyStart = this.now;
+    }
+    this.lastPhase = name;
+    if (this.tracing) this.log({ t: this.now, type: 'phase', phase: name });
+  }
+  endRound(stats: SendStats, remaining?: PageBudget): StopVerdict {
+    const record = this.roundRecord(stats, remaining);
+    this.rounds.push(record);
+    if (this.tracing) this.log({ t: this.now, type: 'round', record });
+    return this.stop.check(this.roundView(this.rounds, record));
+  }
+  peekRound(stats: SendStats, remaining: PageBudget): StopVerdict {
+    const record = this.roundRecord(stats, remaining);
+    return this.stop.check(this.roundView([...this.rounds, record], record));
+  }
+  begin(): void {
+    this.setSource(transition(this.source, 'migrate-out', this.vm.id));
+    this.setDest(transition(this.destination, 'reserve', this.vm.id));
+  }
+  suspend(): void {
+    this.setSource(transition(this.source, 'pause', this.vm.id));
+    this.memory.speed = 0;
+    this.suspendedAt = this.now;
+  }
+  resumeAtDestination(): void {
+    this.setDest(transition(this.destination, 'activate', this.vm.id));
+    // The destination image must equal the source's at the moment the VM resumes there
+    // (post-copy: once the last page has arrived, checked at release).
+    if (!this.memory.inPostcopy) this.metrics.image_mismatch_pages = this.memory.mismatchedPages();
+    this.memory.speed = 1;
+    this.resumedAt = this.now;
+  }
+  release(converged: boolean, reason: string): void {
+    const memory = this.memory;
+    if (memory.inPostcopy) {
+      if (memory.absentCount > 0) throw new Error(`release: ${memory.absentCount} pages are still only at the source (post-copy not finished)`);
+      this.metrics.image_mismatch_pages = memory.mismatchedPages();
+    }
+    this.setSource(transition(this.source, 'release', this.vm.id));
+    this.metrics.converged = converged;
+    this.metrics.downtime_s = this.resumedAt - this.suspendedAt + this.costs.redirect_s;
+    this.end('completed', reason);
+  }
+  cancel(reason: string): void {
+    this.setSource(transition(this.source, 'cancel-migration', this.vm.id));
+    if (this.destination === 'incoming') this.setDest(transition(this.destination, 'abort-incoming', this.vm.id));
+    if (!Number.isNaN(this.suspendedAt)) this.metrics.downtime_s = this.now - this.suspendedAt;
+    this.memory.speed = 1;
+    this.end('cancelled', reason);
+  }
+  fail(reason: string): void {
+    this.end('failed', reason);
+  }
+  throttle(speed: number): void {
+    if (!(speed > 0 && speed <= 1)) throw new RangeError(`guest speed must be in (0, 1], got ${speed}`);
+    this.memory.speed = speed;
+    this.metrics.throttle_max = Math.max(this.metrics.throttle_max, 1 - speed);
+    if (this.tracing) this.log({ t: this.now, type: 'throttle', speed });
+  }
+  count(metric: 'postcopy_faults' | 'fault_wait_s' | 'app_degradation_s', n: number): void {
+    this.metrics[metric] += n;
+  }
+  *wait(seconds: number): Generator<MigrationAction, void, number> {
+    if (seconds > 0) {
+      yield { kind: 'wait', seconds };
+      this.memory.run(seconds);
+    }
+  }
+
+  private lose(component: FailureComponent, wire: number): true {
+    if (this.source !== 'inactive') this.setSource(transition(this.source, 'fail', this.vm.id));
+    if (this.destination !== 'inactive') this.setDest(transition(this.destination, 'fail', this.vm.id));
+    if (!Number.isNaN(this.suspendedAt)) this.metrics.downtime_s = this.now - this.suspendedAt;
+    this.metrics.vm_lost = true;
+    this.end('failed', `${component} failed during ${this.lastPhase ?? 'setup'}: VM lost`);
+    this.metrics.bytes_sent = wire;
     return true;
-  };
-  return {
-    m,
-    metrics,
-    trace,
-    clock: {
-      view: () => ({ source, destination, phase: lastPhase, resumedAt_s: resumedAt, finished, lost: metrics.vm_lost }),
-      fail(component, wire) {
-        if (finished) return false;
-        if (destination !== 'active') {
-          // The source still owns the VM: it survives unless the source itself fails.
-          if (component === 'source') return lose(component, wire);
-          if (source === 'migrating' || source === 'paused') setSource(transition(source, 'cancel-migration', init.vm.id));
-          if (destination === 'incoming') setDest(transition(destination, component === 'destination' ? 'fail' : 'abort-incoming', init.vm.id));
-          if (!Number.isNaN(suspendedAt)) metrics.downtime_s = now - suspendedAt;
-          memory.speed = 1;
-          end('aborted', `${component} failed during ${lastPhase ?? 'setup'}: migration aborted, the VM runs on the source`);
-          metrics.bytes_sent = wire;
-          return true;
-        }
-        // The destination runs the VM. Post-copy with pages still at the source needs both hosts
-        // and the link; otherwise only the destination matters.
-        if (memory.inPostcopy && memory.absentCount > 0) return lose(component, wire);
-        if (component === 'destination') return lose(component, wire);
-        return false;
-      },
-      advance(dt) {
-        // Guest work lost: throttled or paused time while the VM is owned by the migration.
-        if (!finished && source !== 'active') metrics.app_degradation_s += (1 - memory.speed) * dt;
-        now += dt;
-      },
-    },
-  };
+  }
+
+  // The driver's side (through a MigrationClock, not part of Migration).
+  /** @internal */
+  view(): { source: VmState; destination: VmState; phase: PhaseName | null; resumedAt_s: number; finished: boolean; lost: boolean } {
+    return { source: this.source, destination: this.destination, phase: this.lastPhase, resumedAt_s: this.resumedAt, finished: this.finished, lost: this.metrics.vm_lost };
+  }
+  /** @internal */
+  failure(component: FailureComponent, wire: number): boolean {
+    if (this.finished) return false;
+    const memory = this.memory;
+    if (this.destination !== 'active') {
+      // The source still owns the VM: it survives unless the source itself fails.
+      if (component === 'source') return this.lose(component, wire);
+      if (this.source === 'migrating' || this.source === 'paused') this.setSource(transition(this.source, 'cancel-migration', this.vm.id));
+      if (this.destination === 'incoming') this.setDest(transition(this.destination, component === 'destination' ? 'fail' : 'abort-incoming', this.vm.id));
+      if (!Number.isNaN(this.suspendedAt)) this.metrics.downtime_s = this.now - this.suspendedAt;
+      memory.speed = 1;
+      this.end('aborted', `${component} failed during ${this.lastPhase ?? 'setup'}: migration aborted, the VM runs on the source`);
+      this.metrics.bytes_sent = wire;
+      return true;
+    }
+    // The destination runs the VM. Post-copy with pages still at the source needs both hosts
+    // and the link; otherwise only the destination matters.
+    if (memory.inPostcopy && memory.absentCount > 0) return this.lose(component, wire);
+    if (component === 'destination') return this.lose(component, wire);
+    return false;
+  }
+  /** @internal */
+  advance(dt: number): void {
+    // Guest work lost: throttled or paused time while the VM is owned by the migration.
+    if (!this.finished && this.source !== 'active') this.metrics.app_degradation_s += (1 - this.memory.speed) * dt;
+    this.now += dt;
+  }
+}
+
+/** A driver's handle on a {@link MigrationState}. */
+class Clock implements MigrationClock {
+  constructor(private readonly state: MigrationState) {}
+  advance(dt: number): void {
+    this.state.advance(dt);
+  }
+  fail(component: FailureComponent, wire_bytes: number): boolean {
+    return this.state.failure(component, wire_bytes);
+  }
+  view(): ReturnType<MigrationClock['view']> {
+    return this.state.view();
+  }
+}
+
+/** The migration record behind a {@link Migration}; drivers advance its clock. */
+export function createMigration(init: MigrationInit): {
+  m: Migration;
+  metrics: MigrationMetrics;
+  trace: TraceEvent[];
+  clock: MigrationClock;
+} {
+  const state = new MigrationState(init);
+  return { m: state, metrics: state.metrics, trace: state.trace, clock: new Clock(state) };
 }
