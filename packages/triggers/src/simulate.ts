@@ -495,19 +495,24 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     if (costModel.dirtyRate_pages_s) return costModel.dirtyRate_pages_s(u, o.vms[v]!);
     return u * (costModel.maxDirtyRate_pages_s ?? 0);
   };
-  // Resolved workload options by dirty rate (a rate comes back at each decision: the traces hold
-  // whole percents), so that the options schema parses each rate once.
-  const workloadOptions = new Map<number, Parameters<typeof uniform.create>[0]>();
+  // The workload options are parsed once: a finite rate r >= 0 (a number: pages/s) resolves to the
+  // first ones with rate { pages_per_s: r }, which is checked on the first parse.
+  type UniformOptions = Parameters<typeof uniform.create>[0];
+  let workloadTemplate: UniformOptions | null | undefined;
+  const workloadOptions = (rate: number, wsf: number): UniformOptions => {
+    if (workloadTemplate && Number.isFinite(rate) && rate >= 0) return { ...workloadTemplate, rate: { pages_per_s: rate } };
+    const options = resolveOptions(uniform, { rate, workingSetFraction: wsf }, 'migration.workload');
+    if (workloadTemplate === undefined) {
+      const r = options.rate as { pages_per_s?: unknown };
+      workloadTemplate = Object.keys(r).length === 1 && Object.is(r.pages_per_s, rate) ? options : null;
+    }
+    return options;
+  };
   const workloadFor = (v: number, rate: number, rng: Rng) => {
     const spec = vmSpec(v);
     const ctx = { pageCount: Math.ceil(spec.memory_bytes / spec.pageSize_bytes), pageSize_bytes: spec.pageSize_bytes, rng };
     const wsf = costModel.mode === 'strategy' ? (costModel.workingSetFraction ?? 0.25) : 1;
-    // (−0 is its own key to the schema, not to a Map.)
-    let options = Object.is(rate, -0) ? undefined : workloadOptions.get(rate);
-    if (options === undefined) {
-      options = resolveOptions(uniform, { rate, workingSetFraction: wsf }, 'migration.workload');
-      if (!Object.is(rate, -0) && workloadOptions.size < 100_000) workloadOptions.set(rate, options);
-    }
+    const options = workloadOptions(rate, wsf);
     return uniform.create(options, ctx);
   };
 
