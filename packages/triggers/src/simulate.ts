@@ -258,6 +258,31 @@ interface Running {
 const J_PER_KWH = 3.6e6;
 
 /** Run the cluster for `duration_s` and return its metrics. */
+/** createRng(deriveSeed(seed, `${prefix}${index}`)), made at the first draw. */
+class LazyRng implements Rng {
+  private rng: Rng | null = null;
+  constructor(
+    private readonly seed: number,
+    private readonly prefix: string,
+    private readonly index: number,
+  ) {}
+  private get stream(): Rng {
+    return (this.rng ??= createRng(deriveSeed(this.seed, `${this.prefix}${this.index}`)));
+  }
+  next(): number {
+    return this.stream.next();
+  }
+  int(n: number): number {
+    return this.stream.int(n);
+  }
+  exponential(rate: number): number {
+    return this.stream.exponential(rate);
+  }
+  normal(): number {
+    return this.stream.normal();
+  }
+}
+
 export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   const interval = o.interval_s ?? 300;
   const H = o.hosts.length;
@@ -276,6 +301,11 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   const slaCountsIncoming = o.slaCountsIncoming ?? false;
   const seed = o.seed ?? 1;
   const rngFor = (name: string): Rng => createRng(deriveSeed(seed, name));
+  /**
+   * The stream rngFor(`${prefix}${index}`) would give, made at its first draw: a migration gets
+   * two streams (its memory image's and its workload's), which fluid memory never draws from.
+   */
+  const lazyRngFor = (prefix: string, index: number): Rng => new LazyRng(seed, prefix, index);
 
   const kernel = createKernel();
   const cluster = starCluster(o.hosts, {
@@ -578,10 +608,10 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
 
   const runStrategy = (r: Running, c: StrategyCosts): void => {
     const spec = vmSpec(r.v);
-    const rng = rngFor(`migration:${r.index}`);
+    const rng = lazyRngFor('migration:', r.index);
     const memory = createMemory({
       vm: spec,
-      workload: workloadFor(r.v, dirtyRate(r.v, utilAt(r.v, kernel.now)), rngFor(`workload:${r.index}`)),
+      workload: workloadFor(r.v, dirtyRate(r.v, utilAt(r.v, kernel.now)), lazyRngFor('workload:', r.index)),
       fidelity: c.fidelity ?? 'fluid',
       rng,
     });
