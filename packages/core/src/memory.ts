@@ -833,71 +833,119 @@ interface UntouchedRegion {
   readonly untouched: ArrayLike<number>;
 }
 type Profiler = (t_s: number, work_s: number) => readonly UntouchedRegion[];
-const profilerOf = (w: Workload): Profiler | null => {
-  const f = (w as { untouchedProfile?: unknown }).untouchedProfile;
-  return typeof f === 'function' ? (f.bind(w) as Profiler) : null;
-};
 
 export function createFluidMemory(opts: MemoryOptions): GuestMemory {
-  const { pageCount: n, costs, workload } = opts;
-  const start = opts.start_s ?? 0;
-  let now = start;
-  let syncedAt = now;
-  let workSinceSync = 0;
+  return new FluidMemory(opts);
+}
+
+/**
+ * The fluid engine's state: plain numeric fields and methods on the prototype (one migration
+ * keeps one of these alive; closures per instance cost kilobytes of garbage per migration).
+ */
+class FluidMemory implements GuestMemory {
+  readonly totals: SendTotals = { bytes: 0, pages: 0, resent: 0, zeroPages: 0, deltaPages: 0, deltaSaved_bytes: 0 };
+  readonly pageCount: number;
+  readonly costs: PageCosts;
+  speed = 1;
+  private readonly workload: Workload;
+  private readonly hasProfiler: boolean;
+  private readonly start: number;
+  private readonly zf: number;
+  private now: number;
+  private syncedAt: number;
+  private workSinceSync = 0;
   // The sync period before the current one (for the overlap of a sync with pages still selected).
-  let prevSyncedAt = now;
-  let prevWork = 0;
-  let roundUnion = 0; // budgeted sends with delta: U at the round's first send, and the round before's
-  let prevRoundUnion = 0;
-  let roundStarted = false;
-  let workSinceStart = 0;
-  let unionAtLastSend = 0;
-  let pending = 0;
-  let sentOnce = 0; // pages sent at least once, expected (the first pass's frontier: addresses below it)
-  let lastRate = 0; // bytes/s of the last transfer (for timing the zero pages of the next)
+  private prevSyncedAt: number;
+  private prevWork = 0;
+  private roundUnion = 0; // budgeted sends with delta: U at the round's first send, and the round before's
+  private prevRoundUnion = 0;
+  private roundStarted = false;
+  private workSinceStart = 0;
+  private unionAtLastSend = 0;
+  private pending = 0;
+  private sentOnce = 0; // pages sent at least once, expected (the first pass's frontier: addresses below it)
+  private lastRate = 0; // bytes/s of the last transfer (for timing the zero pages of the next)
   // Post-copy state.
-  let postcopy = false;
-  let absent = 0;
-  let absentZero = 0;
-  let switchedAt = 0;
-  let workSinceSwitch = 0;
-  let inFlight = 0;
-  const dirtyNow = (): number => (workSinceSync > 0 ? Math.min(n, workload.expectedDistinct(syncedAt, workSinceSync)) : 0);
-  const clearLog = (): void => {
-    prevSyncedAt = syncedAt;
-    prevWork = workSinceSync;
-    syncedAt = now;
-    workSinceSync = 0;
-    roundStarted = false;
-  };
+  private postcopy = false;
+  private absent = 0;
+  private absentZero = 0;
+  private switchedAt = 0;
+  private workSinceSwitch = 0;
+  private inFlight = 0;
+
+  constructor(opts: MemoryOptions) {
+    this.pageCount = opts.pageCount;
+    this.costs = opts.costs;
+    this.workload = opts.workload;
+    this.start = opts.start_s ?? 0;
+    this.now = this.start;
+    this.syncedAt = this.now;
+    this.prevSyncedAt = this.now;
+    this.zf = opts.costs.elideZeroPages ? opts.zeroFraction : 0;
+    this.hasProfiler = typeof (opts.workload as { untouchedProfile?: unknown }).untouchedProfile === 'function';
+  }
+
+  get fidelity(): Fidelity {
+    return 'fluid';
+  }
+  get now_s(): number {
+    return this.now;
+  }
+  get dirtyCount(): number {
+    return this.postcopy ? 0 : this.dirtyNow();
+  }
+  get pendingCount(): number {
+    return this.pending;
+  }
+  get inPostcopy(): boolean {
+    return this.postcopy;
+  }
+  get absentCount(): number {
+    return this.absent + this.inFlight;
+  }
+
+  private dirtyNow(): number {
+    return this.workSinceSync > 0 ? Math.min(this.pageCount, this.workload.expectedDistinct(this.syncedAt, this.workSinceSync)) : 0;
+  }
+  private clearLog(): void {
+    this.prevSyncedAt = this.syncedAt;
+    this.prevWork = this.workSinceSync;
+    this.syncedAt = this.now;
+    this.workSinceSync = 0;
+    this.roundStarted = false;
+  }
   /** Expected pages of the selection ∪ the dirty log (`d` pages); see the engine's comment. */
-  const unionWithDirty = (d: number): number => {
-    const never = Math.max(0, Math.min(pending, n - sentOnce));
+  private unionWithDirty(d: number): number {
+    const n = this.pageCount;
+    const pending = this.pending;
+    const never = Math.max(0, Math.min(pending, n - this.sentOnce));
     const redirtied = pending - never;
     let overlap = never > 0 ? (never * d) / n : 0;
     if (redirtied > 0 && d > 0) {
-      const dA = prevWork > 0 ? Math.min(n, workload.expectedDistinct(prevSyncedAt, prevWork)) : 0;
-      const both = dA > 0 ? Math.min(n, workload.expectedDistinct(prevSyncedAt, prevWork + workSinceSync)) : 0;
+      const prevWork = this.prevWork;
+      const dA = prevWork > 0 ? Math.min(n, this.workload.expectedDistinct(this.prevSyncedAt, prevWork)) : 0;
+      const both = dA > 0 ? Math.min(n, this.workload.expectedDistinct(this.prevSyncedAt, prevWork + this.workSinceSync)) : 0;
       const inB = dA > 0 ? Math.max(0, Math.min(1, (dA + d - both) / dA)) : d / n;
       overlap += redirtied * inB;
     }
     return Math.min(n, pending + d - overlap);
-  };
-  const bytesOf = (pages: number, zeros: number): number => (pages - zeros) * fullPageBytes(costs) + zeros * zeroPageBytes(costs);
-  const zf = costs.elideZeroPages ? opts.zeroFraction : 0;
-  const profiler = profilerOf(workload);
+  }
+  private bytesOf(pages: number, zeros: number): number {
+    return (pages - zeros) * fullPageBytes(this.costs) + zeros * zeroPageBytes(this.costs);
+  }
   /** Expected pages of [a, b) that the guest has not written after work `w` since the start. */
-  const untouchedIn = (a: number, b: number, w: number): number => {
+  private untouchedIn(a: number, b: number, w: number): number {
     if (!(b > a)) return 0;
     if (!(w > 0)) return b - a;
-    if (!profiler) {
-      const d = workload.expectedDistinct(start, w);
+    const n = this.pageCount;
+    if (!this.hasProfiler) {
+      const d = this.workload.expectedDistinct(this.start, w);
       return d > 0 ? (b - a) * Math.max(0, 1 - Math.min(n, d) / n) : b - a;
     }
     // Cut [a, b) at the region boundaries; a segment's pages are untouched with the product of
     // the mean untouched probabilities of the regions over it.
     const regions: { lo: number; hi: number; u: number }[] = [];
-    for (const r of profiler(start, w)) {
+    for (const r of (this.workload as unknown as { untouchedProfile: Profiler }).untouchedProfile(this.start, w)) {
       if (typeof r.layout === 'string' && r.layout !== 'even') {
         // A named layout places its buckets in address order (hot/cold: the hot set first;
         // unshuffled Zipf: rank k is page k).
@@ -926,290 +974,292 @@ export function createFluidMemory(opts: MemoryOptions): GuestMemory {
       total += (hi - lo) * u;
     }
     return total;
-  };
+  }
   /**
    * Expected zero markers among the `k` never-sent pages from the frontier, reached while the
    * guest's work since the start goes from w0 to w1 (evenly over the pages, in `m` steps).
    */
-  const zerosOver = (k: number, w0: number, w1: number, m = 4): number => {
-    if (!(zf > 0) || !(k > 0)) return 0;
-    const a = sentOnce;
+  private zerosOver(k: number, w0: number, w1: number, m = 4): number {
+    if (!(this.zf > 0) || !(k > 0)) return 0;
+    const a = this.sentOnce;
     let z = 0;
-    for (let i = 0; i < m; i++) z += untouchedIn(a + (k * i) / m, a + (k * (i + 1)) / m, w0 + ((w1 - w0) * (i + 0.5)) / m);
-    return zf * z;
-  };
+    for (let i = 0; i < m; i++) z += this.untouchedIn(a + (k * i) / m, a + (k * (i + 1)) / m, w0 + ((w1 - w0) * (i + 0.5)) / m);
+    return this.zf * z;
+  }
   /** Never-sent pages of the selection (the first pass's tail, from the frontier). */
-  const neverPending = (): number => Math.max(0, Math.min(pending, n - sentOnce));
+  private neverPending(): number {
+    return Math.max(0, Math.min(this.pending, this.pageCount - this.sentOnce));
+  }
   /** Zero markers the selection holds now (its never-sent pages the guest has not written yet). */
-  const pendingZeroNow = (): number => zerosOver(neverPending(), workSinceStart, workSinceStart, 1);
+  private pendingZeroNow(): number {
+    return this.zerosOver(this.neverPending(), this.workSinceStart, this.workSinceStart, 1);
+  }
   /** Guest work a transfer of `bytes` adds, at the expected rate (cap, else the last measured one). */
-  const workFor = (bytes: number, cap: number, speed: number): number => {
+  private workFor(bytes: number, cap: number, speed: number): number {
+    const lastRate = this.lastRate;
     const rate = lastRate > 0 ? Math.min(lastRate, cap) : cap;
     return speed > 0 && Number.isFinite(rate) && rate > 0 ? (speed * bytes) / rate : 0;
-  };
-  const advance = (dt: number, mem: GuestMemory): void => {
-    const work = mem.speed * dt;
-    workSinceSync += work;
-    workSinceStart += work;
-    if (postcopy) workSinceSwitch += work;
-    now += dt;
-  };
-  const totals: SendTotals = { bytes: 0, pages: 0, resent: 0, zeroPages: 0, deltaPages: 0, deltaSaved_bytes: 0 };
-  const mem: GuestMemory = {
-    totals,
-    fidelity: 'fluid',
-    pageCount: n,
-    costs,
-    speed: 1,
-    get now_s() {
-      return now;
-    },
-    get dirtyCount() {
-      return postcopy ? 0 : dirtyNow();
-    },
-    get pendingCount() {
-      return pending;
-    },
-    get inPostcopy() {
-      return postcopy;
-    },
-    get absentCount() {
-      return absent + inFlight;
-    },
-    dirtyBytes() {
-      return postcopy ? 0 : dirtyNow() * fullPageBytes(costs);
-    },
-    pendingBytes() {
-      return bytesOf(pending, pendingZeroNow());
-    },
-    remaining() {
-      if (postcopy) return { pages: 0, bytes: 0 };
-      // Written pages are not zero: the union's zero pages are the selection's not written yet.
-      const pages = unionWithDirty(dirtyNow());
-      return { pages, bytes: bytesOf(pages, pendingZeroNow()) };
-    },
-    selectAll() {
-      if (postcopy) notInPostcopy('selectAll');
-      pending = n;
-      clearLog();
-      return n;
-    },
-    syncDirty() {
-      if (postcopy) notInPostcopy('syncDirty');
-      // Dirty pages are assumed non-zero and spread like the working set, not like the selection;
-      // with nothing selected (a sync at the end of a pass) the union is the dirty log.
-      pending = unionWithDirty(dirtyNow());
-      clearLog();
-      return pending;
-    },
-    run(dt) {
-      if (postcopy && absent > 0 && mem.speed > 0 && dt > 0) throw new Error('post-copy: the guest may only run inside postcopyTransfer() while pages are absent');
-      advance(dt, mem);
-    },
-    *send(o = {}) {
-      if (postcopy) notInPostcopy('send');
-      const budgeted = o.maxBytes !== undefined;
-      const cap0 = o.cap_Bps ?? Infinity;
-      const union = workSinceStart > 0 ? Math.min(n, workload.expectedDistinct(start, workSinceStart)) : 0;
-      const w0 = workSinceStart;
-      /** Zero markers among the next `k` never-sent pages, reached at the expected rate from now. */
-      const zerosReaching = (k: number): number => {
-        let z = zerosOver(k, w0, w0, 1);
-        if (z > 0 && mem.speed > 0) for (let i = 0; i < 3; i++) z = zerosOver(k, w0, w0 + workFor(bytesOf(k, z), cap0, mem.speed));
-        return z;
-      };
-      let pages = pending;
-      let firstTime = neverPending();
-      let zeros = 0;
-      // Pieces already sent of a whole send of never-sent pages while the guest runs.
-      let sent = { pages: 0, zeros: 0, bytes: 0, elapsed: 0 };
-      let newMessage = !o.continued;
-      if (budgeted) {
-        const budget = o.maxBytes!;
-        if (!(budget >= 0)) throw new RangeError(`maxBytes must be >= 0, got ${budget}`);
-        zeros = zerosReaching(firstTime);
-        const neverBytes = bytesOf(firstTime, zeros);
-        if (budget < neverBytes + (pending - firstTime) * fullPageBytes(costs)) {
-          // Never-sent pages first (the selection's zero pages are among them), then re-dirtied
-          // ones; whole pages, at least one, so that a pass's sends add up to its pages exactly.
-          if (budget < neverBytes) {
-            // The most whole never-sent pages that fit the budget (their bytes grow with the count).
-            let lo = 1;
-            let hi = Math.max(1, Math.floor(firstTime));
-            while (lo < hi) {
-              const mid = Math.ceil((lo + hi) / 2);
-              if (bytesOf(mid, zerosReaching(mid)) <= budget) lo = mid;
-              else hi = mid - 1;
-            }
-            const k = Math.min(firstTime, lo);
-            zeros = zerosReaching(k);
-            firstTime = k;
-            pages = k;
-          } else pages = firstTime + Math.min(pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
-          if (pages >= pending - 1e-9 * Math.max(1, pending)) pages = pending;
-        }
-      } else if (firstTime > 0 && zf > 0 && mem.speed > 0) {
-        // The guest writes zero pages while the pass goes: send the never-sent pages in pieces,
-        // each timed at the rate of the one before (the first at the cap or the last send's rate).
-        // Without a rate to go by (no cap, no earlier send), a small first piece measures it.
-        const probe = lastRate > 0 || Number.isFinite(cap0) ? 0 : Math.min(firstTime, Math.max(1, firstTime / 1024));
-        const pieces = probe > 0 ? FIRST_PASS_PIECES + 1 : FIRST_PASS_PIECES;
-        for (let j = 0; j < pieces; j++) {
-          const k = j === pieces - 1 ? firstTime - sent.pages : probe > 0 && j === 0 ? probe : (firstTime - probe) / FIRST_PASS_PIECES;
-          if (!(k > 0)) continue;
-          const wStart = workSinceStart;
-          let z = zerosOver(k, wStart, wStart, 1);
-          for (let i = 0; i < 3; i++) z = zerosOver(k, wStart, wStart + workFor(bytesOf(k, z), cap0, mem.speed));
-          const b = bytesOf(k, z);
-          const elapsed: number = yield { kind: 'send', bytes: b, cap_Bps: cap0, newMessage };
-          newMessage = false;
-          if (elapsed > 0 && b > 0) lastRate = b / elapsed;
-          sentOnce += k;
-          pending = Math.max(0, pending - k);
-          sent = { pages: sent.pages + k, zeros: sent.zeros + z, bytes: sent.bytes + b, elapsed: sent.elapsed + elapsed };
-          advance(elapsed, mem);
-        }
-        pages -= firstTime;
-        firstTime = 0;
-      } else zeros = zerosReaching(firstTime);
-      let bytes = bytesOf(pages, zeros) + (o.extra_bytes ?? 0);
-      const resent = pages - firstTime;
-      let cap = cap0;
-      let hits = 0;
-      let saved = 0;
-      // The cache's expected content: pages written before this round's start (budgeted sends:
-      // U at the first send of this round and of the previous one).
-      let before = unionAtLastSend;
-      let atRound = union;
-      if (budgeted) {
-        if (!roundStarted) {
-          prevRoundUnion = roundUnion;
-          roundUnion = union;
-          roundStarted = true;
-        }
-        before = prevRoundUnion;
-        atRound = roundUnion;
+  }
+  /** Zero markers among the next `k` never-sent pages, reached at the expected rate from `w0`. */
+  private zerosReaching(k: number, w0: number, cap0: number): number {
+    let z = this.zerosOver(k, w0, w0, 1);
+    if (z > 0 && this.speed > 0) for (let i = 0; i < 3; i++) z = this.zerosOver(k, w0, w0 + this.workFor(this.bytesOf(k, z), cap0, this.speed));
+    return z;
+  }
+  private advance(dt: number): void {
+    const work = this.speed * dt;
+    this.workSinceSync += work;
+    this.workSinceStart += work;
+    if (this.postcopy) this.workSinceSwitch += work;
+    this.now += dt;
+  }
+
+  dirtyBytes(): number {
+    return this.postcopy ? 0 : this.dirtyNow() * fullPageBytes(this.costs);
+  }
+  pendingBytes(): number {
+    return this.bytesOf(this.pending, this.pendingZeroNow());
+  }
+  remaining(): PageBudget {
+    if (this.postcopy) return { pages: 0, bytes: 0 };
+    // Written pages are not zero: the union's zero pages are the selection's not written yet.
+    const pages = this.unionWithDirty(this.dirtyNow());
+    return { pages, bytes: this.bytesOf(pages, this.pendingZeroNow()) };
+  }
+  selectAll(): number {
+    if (this.postcopy) notInPostcopy('selectAll');
+    this.pending = this.pageCount;
+    this.clearLog();
+    return this.pageCount;
+  }
+  syncDirty(): number {
+    if (this.postcopy) notInPostcopy('syncDirty');
+    // Dirty pages are assumed non-zero and spread like the working set, not like the selection;
+    // with nothing selected (a sync at the end of a pass) the union is the dirty log.
+    this.pending = this.unionWithDirty(this.dirtyNow());
+    this.clearLog();
+    return this.pending;
+  }
+  run(dt: number): void {
+    if (this.postcopy && this.absent > 0 && this.speed > 0 && dt > 0) throw new Error('post-copy: the guest may only run inside postcopyTransfer() while pages are absent');
+    this.advance(dt);
+  }
+  *send(o: SendOptions = {}): Generator<SendAction, SendStats, number> {
+    if (this.postcopy) notInPostcopy('send');
+    const n = this.pageCount;
+    const costs = this.costs;
+    const zf = this.zf;
+    const budgeted = o.maxBytes !== undefined;
+    const cap0 = o.cap_Bps ?? Infinity;
+    const union = this.workSinceStart > 0 ? Math.min(n, this.workload.expectedDistinct(this.start, this.workSinceStart)) : 0;
+    const w0 = this.workSinceStart;
+    let pages = this.pending;
+    let firstTime = this.neverPending();
+    let zeros = 0;
+    // Pieces already sent of a whole send of never-sent pages while the guest runs.
+    let sentPages = 0;
+    let sentZeros = 0;
+    let sentBytes = 0;
+    let sentElapsed = 0;
+    let newMessage = !o.continued;
+    if (budgeted) {
+      const budget = o.maxBytes!;
+      if (!(budget >= 0)) throw new RangeError(`maxBytes must be >= 0, got ${budget}`);
+      zeros = this.zerosReaching(firstTime, w0, cap0);
+      const neverBytes = this.bytesOf(firstTime, zeros);
+      if (budget < neverBytes + (this.pending - firstTime) * fullPageBytes(costs)) {
+        // Never-sent pages first (the selection's zero pages are among them), then re-dirtied
+        // ones; whole pages, at least one, so that a pass's sends add up to its pages exactly.
+        if (budget < neverBytes) {
+          // The most whole never-sent pages that fit the budget (their bytes grow with the count).
+          let lo = 1;
+          let hi = Math.max(1, Math.floor(firstTime));
+          while (lo < hi) {
+            const mid = Math.ceil((lo + hi) / 2);
+            if (this.bytesOf(mid, this.zerosReaching(mid, w0, cap0)) <= budget) lo = mid;
+            else hi = mid - 1;
+          }
+          const k = Math.min(firstTime, lo);
+          zeros = this.zerosReaching(k, w0, cap0);
+          firstTime = k;
+          pages = k;
+        } else pages = firstTime + Math.min(this.pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
+        if (pages >= this.pending - 1e-9 * Math.max(1, this.pending)) pages = this.pending;
       }
-      if (o.delta) {
-        checkDelta(o.delta);
-        const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
-        const perPage = fullPageBytes(costs) - deltaPageBytes(costs, o.delta);
-        if (resent > 0 && atRound > 0 && perPage > 0) {
-          hits = (resent * Math.min(before, slots)) / atRound;
-          saved = hits * perPage;
-          bytes -= saved;
-          cap = encodeCap(cap, bytes, (hits * costs.pageSize_bytes) / o.delta.encode_Bps);
-        }
+    } else if (firstTime > 0 && zf > 0 && this.speed > 0) {
+      // The guest writes zero pages while the pass goes: send the never-sent pages in pieces,
+      // each timed at the rate of the one before (the first at the cap or the last send's rate).
+      // Without a rate to go by (no cap, no earlier send), a small first piece measures it.
+      const probe = this.lastRate > 0 || Number.isFinite(cap0) ? 0 : Math.min(firstTime, Math.max(1, firstTime / 1024));
+      const pieces = probe > 0 ? FIRST_PASS_PIECES + 1 : FIRST_PASS_PIECES;
+      for (let j = 0; j < pieces; j++) {
+        const k = j === pieces - 1 ? firstTime - sentPages : probe > 0 && j === 0 ? probe : (firstTime - probe) / FIRST_PASS_PIECES;
+        if (!(k > 0)) continue;
+        const wStart = this.workSinceStart;
+        let z = this.zerosOver(k, wStart, wStart, 1);
+        for (let i = 0; i < 3; i++) z = this.zerosOver(k, wStart, wStart + this.workFor(this.bytesOf(k, z), cap0, this.speed));
+        const b = this.bytesOf(k, z);
+        const elapsed: number = yield { kind: 'send', bytes: b, cap_Bps: cap0, newMessage };
+        newMessage = false;
+        if (elapsed > 0 && b > 0) this.lastRate = b / elapsed;
+        this.sentOnce += k;
+        this.pending = Math.max(0, this.pending - k);
+        sentPages = sentPages + k;
+        sentZeros = sentZeros + z;
+        sentBytes = sentBytes + b;
+        sentElapsed = sentElapsed + elapsed;
+        this.advance(elapsed);
       }
-      unionAtLastSend = union;
-      if (pages >= pending) pending = 0;
-      else pending -= pages;
-      let elapsed = 0;
-      // After pieces, the rest (re-sent pages, extra bytes) only if there is any.
-      if (sent.pages === 0 || bytes > 0) {
-        elapsed = yield { kind: 'send', bytes, cap_Bps: cap, newMessage };
-        if (elapsed > 0 && bytes > 0) lastRate = bytes / elapsed;
+      pages -= firstTime;
+      firstTime = 0;
+    } else zeros = this.zerosReaching(firstTime, w0, cap0);
+    let bytes = this.bytesOf(pages, zeros) + (o.extra_bytes ?? 0);
+    const resent = pages - firstTime;
+    let cap = cap0;
+    let hits = 0;
+    let saved = 0;
+    // The cache's expected content: pages written before this round's start (budgeted sends:
+    // U at the first send of this round and of the previous one).
+    let before = this.unionAtLastSend;
+    let atRound = union;
+    if (budgeted) {
+      if (!this.roundStarted) {
+        this.prevRoundUnion = this.roundUnion;
+        this.roundUnion = union;
+        this.roundStarted = true;
       }
-      sentOnce += firstTime;
-      pages += sent.pages;
-      zeros += sent.zeros;
-      bytes += sent.bytes;
-      totals.bytes += bytes;
-      totals.pages += pages;
-      totals.resent += resent;
-      totals.zeroPages += zeros;
-      totals.deltaPages += hits;
-      totals.deltaSaved_bytes += saved;
-      advance(elapsed, mem);
-      return { pages, zeroPages: zeros, resent, skipped: 0, bytes, duration_s: elapsed + sent.elapsed };
-    },
-    mismatchedPages: () => null,
-    neverSentPages: () => null,
-    switchToPostcopy() {
-      if (postcopy) throw new Error('switchToPostcopy: already in post-copy');
-      if (mem.speed !== 0) throw new Error('switchToPostcopy: pause the VM first (speed must be 0)');
-      // Never sent, plus pending, plus re-dirtied since the last sync (assumed among the sent ones).
-      absent = Math.min(n, n - sentOnce + pending + dirtyNow());
-      // The zero ones are the never-sent pages the guest has not written.
-      absentZero = Math.min(absent, zf * untouchedIn(sentOnce, n, workSinceStart));
-      pending = 0;
-      clearLog();
-      postcopy = true;
-      switchedAt = now;
-      workSinceSwitch = 0;
-      return absent;
-    },
-    *postcopyTransfer(o = {}) {
-      if (!postcopy) throw new Error('postcopyTransfer: call switchToPostcopy() first');
-      const cap = o.cap_Bps ?? Infinity;
-      const chunkPages = o.chunkPages ?? 256;
-      if (!(Number.isInteger(chunkPages) && chunkPages >= 1)) throw new RangeError(`chunkPages must be a positive integer, got ${chunkPages}`);
-      const full = fullPageBytes(costs);
-      const zcost = zeroPageBytes(costs);
-      const D = (w: number): number => (w > 0 ? Math.min(n, workload.expectedDistinct(switchedAt, w)) : 0);
-      let pushed = 0;
-      let faults = 0;
-      let faultWait = 0;
-      let bytes = 0;
-      let duration = 0;
-      let first = true;
-      let pages = 0;
-      let zeros = 0;
-      let resent = 0;
-      // Sends `k` absent pages; returns their bytes (zero pages in proportion).
-      const take = (k: number): number => {
-        const z = absent > 0 ? (k * absentZero) / absent : 0;
-        // Absent pages never sent before count as first sends, the others as re-sends.
-        const fresh = Math.max(0, Math.min(k, n - sentOnce));
-        sentOnce += fresh;
-        resent += k - fresh;
-        absent -= k;
-        absentZero -= z;
-        zeros += z;
-        pages += k;
-        return (k - z) * full + z * zcost;
-      };
-      const eps = 1e-9 * n;
-      while (absent > eps) {
-        const k = absent - chunkPages <= eps ? absent : chunkPages;
-        const chunkBytes = take(k);
-        inFlight = k;
-        const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: cap, newMessage: first };
-        inFlight = 0;
-        first = false;
-        pushed += k;
-        bytes += chunkBytes;
-        duration += elapsed;
-        const w0 = workSinceSwitch;
-        advance(elapsed, mem);
-        const touched0 = D(w0);
-        const untouched = n - touched0;
-        let f = untouched > 0 ? ((D(workSinceSwitch) - touched0) * absent) / untouched : absent;
-        f = Math.max(0, Math.min(absent, f));
-        if (absent - f <= eps) f = absent;
-        if (f > 0 && absent > eps) {
-          const faultBytes = take(f);
-          const speed = mem.speed;
-          mem.speed = 0;
-          inFlight = f;
-          const wait: number = yield { kind: 'send', bytes: faultBytes, cap_Bps: Infinity, newMessage: false, latencies: 2 * f };
-          inFlight = 0;
-          advance(wait, mem);
-          mem.speed = speed;
-          faults += f;
-          faultWait += wait;
-          bytes += faultBytes;
-          duration += wait;
-        }
+      before = this.prevRoundUnion;
+      atRound = this.roundUnion;
+    }
+    if (o.delta) {
+      checkDelta(o.delta);
+      const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
+      const perPage = fullPageBytes(costs) - deltaPageBytes(costs, o.delta);
+      if (resent > 0 && atRound > 0 && perPage > 0) {
+        hits = (resent * Math.min(before, slots)) / atRound;
+        saved = hits * perPage;
+        bytes -= saved;
+        cap = encodeCap(cap, bytes, (hits * costs.pageSize_bytes) / o.delta.encode_Bps);
       }
-      absent = 0;
-      absentZero = 0;
-      totals.bytes += bytes;
-      totals.pages += pages;
-      totals.resent += resent;
-      totals.zeroPages += zeros;
-      return { pushed, faults, pushWaits: 0, faultWait_s: faultWait, bytes, duration_s: duration, degradationAdjust_s: 0 };
-    },
-  };
-  return mem;
+    }
+    this.unionAtLastSend = union;
+    if (pages >= this.pending) this.pending = 0;
+    else this.pending -= pages;
+    let elapsed = 0;
+    // After pieces, the rest (re-sent pages, extra bytes) only if there is any.
+    if (sentPages === 0 || bytes > 0) {
+      elapsed = yield { kind: 'send', bytes, cap_Bps: cap, newMessage };
+      if (elapsed > 0 && bytes > 0) this.lastRate = bytes / elapsed;
+    }
+    this.sentOnce += firstTime;
+    pages += sentPages;
+    zeros += sentZeros;
+    bytes += sentBytes;
+    const totals = this.totals;
+    totals.bytes += bytes;
+    totals.pages += pages;
+    totals.resent += resent;
+    totals.zeroPages += zeros;
+    totals.deltaPages += hits;
+    totals.deltaSaved_bytes += saved;
+    this.advance(elapsed);
+    return { pages, zeroPages: zeros, resent, skipped: 0, bytes, duration_s: elapsed + sentElapsed };
+  }
+  mismatchedPages(): number | null {
+    return null;
+  }
+  neverSentPages(): number | null {
+    return null;
+  }
+  switchToPostcopy(): number {
+    if (this.postcopy) throw new Error('switchToPostcopy: already in post-copy');
+    if (this.speed !== 0) throw new Error('switchToPostcopy: pause the VM first (speed must be 0)');
+    const n = this.pageCount;
+    // Never sent, plus pending, plus re-dirtied since the last sync (assumed among the sent ones).
+    this.absent = Math.min(n, n - this.sentOnce + this.pending + this.dirtyNow());
+    // The zero ones are the never-sent pages the guest has not written.
+    this.absentZero = Math.min(this.absent, this.zf * this.untouchedIn(this.sentOnce, n, this.workSinceStart));
+    this.pending = 0;
+    this.clearLog();
+    this.postcopy = true;
+    this.switchedAt = this.now;
+    this.workSinceSwitch = 0;
+    return this.absent;
+  }
+  *postcopyTransfer(o: PostcopyOptions = {}): Generator<SendAction, PostcopyStats, number> {
+    if (!this.postcopy) throw new Error('postcopyTransfer: call switchToPostcopy() first');
+    const n = this.pageCount;
+    const costs = this.costs;
+    const workload = this.workload;
+    const cap = o.cap_Bps ?? Infinity;
+    const chunkPages = o.chunkPages ?? 256;
+    if (!(Number.isInteger(chunkPages) && chunkPages >= 1)) throw new RangeError(`chunkPages must be a positive integer, got ${chunkPages}`);
+    const full = fullPageBytes(costs);
+    const zcost = zeroPageBytes(costs);
+    const D = (w: number): number => (w > 0 ? Math.min(n, workload.expectedDistinct(this.switchedAt, w)) : 0);
+    let pushed = 0;
+    let faults = 0;
+    let faultWait = 0;
+    let bytes = 0;
+    let duration = 0;
+    let first = true;
+    let pages = 0;
+    let zeros = 0;
+    let resent = 0;
+    // Sends `k` absent pages; returns their bytes (zero pages in proportion).
+    const take = (k: number): number => {
+      const z = this.absent > 0 ? (k * this.absentZero) / this.absent : 0;
+      // Absent pages never sent before count as first sends, the others as re-sends.
+      const fresh = Math.max(0, Math.min(k, n - this.sentOnce));
+      this.sentOnce += fresh;
+      resent += k - fresh;
+      this.absent -= k;
+      this.absentZero -= z;
+      zeros += z;
+      pages += k;
+      return (k - z) * full + z * zcost;
+    };
+    const eps = 1e-9 * n;
+    while (this.absent > eps) {
+      const k = this.absent - chunkPages <= eps ? this.absent : chunkPages;
+      const chunkBytes = take(k);
+      this.inFlight = k;
+      const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: cap, newMessage: first };
+      this.inFlight = 0;
+      first = false;
+      pushed += k;
+      bytes += chunkBytes;
+      duration += elapsed;
+      const w0 = this.workSinceSwitch;
+      this.advance(elapsed);
+      const touched0 = D(w0);
+      const untouched = n - touched0;
+      const absent = this.absent;
+      let f = untouched > 0 ? ((D(this.workSinceSwitch) - touched0) * absent) / untouched : absent;
+      f = Math.max(0, Math.min(absent, f));
+      if (absent - f <= eps) f = absent;
+      if (f > 0 && absent > eps) {
+        const faultBytes = take(f);
+        const speed = this.speed;
+        this.speed = 0;
+        this.inFlight = f;
+        const wait: number = yield { kind: 'send', bytes: faultBytes, cap_Bps: Infinity, newMessage: false, latencies: 2 * f };
+        this.inFlight = 0;
+        this.advance(wait);
+        this.speed = speed;
+        faults += f;
+        faultWait += wait;
+        bytes += faultBytes;
+        duration += wait;
+      }
+    }
+    this.absent = 0;
+    this.absentZero = 0;
+    const totals = this.totals;
+    totals.bytes += bytes;
+    totals.pages += pages;
+    totals.resent += resent;
+    totals.zeroPages += zeros;
+    return { pushed, faults, pushWaits: 0, faultWait_s: faultWait, bytes, duration_s: duration, degradationAdjust_s: 0 };
+  }
 }
