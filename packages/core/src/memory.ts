@@ -1045,28 +1045,37 @@ class FluidMemory implements GuestMemory {
     this.advance(dt);
   }
   *send(o: SendOptions = {}): Generator<SendAction, SendStats, number> {
+    // A small generator over plain methods: the state a send keeps while its transfer runs is
+    // one FluidSend record, not the many locals of a large generator's frame.
     if (this.postcopy) notInPostcopy('send');
+    const s = this.beginSend(o);
+    if (this.chooseSend(s, o)) yield* this.sendPieces(s);
+    this.planSend(s, o);
+    // After pieces, the rest (re-sent pages, extra bytes) only if there is any.
+    if (s.sentPages === 0 || s.bytes > 0) {
+      s.elapsed = yield { kind: 'send', bytes: s.bytes, cap_Bps: s.cap, newMessage: s.newMessage };
+      if (s.elapsed > 0 && s.bytes > 0) this.lastRate = s.bytes / s.elapsed;
+    }
+    return this.endSend(s);
+  }
+  private beginSend(o: SendOptions): FluidSend {
     const n = this.pageCount;
-    const costs = this.costs;
-    const zf = this.zf;
-    const budgeted = o.maxBytes !== undefined;
     const cap0 = o.cap_Bps ?? Infinity;
     const union = this.workSinceStart > 0 ? Math.min(n, this.workload.expectedDistinct(this.start, this.workSinceStart)) : 0;
     const w0 = this.workSinceStart;
-    let pages = this.pending;
-    let firstTime = this.neverPending();
-    let zeros = 0;
-    // Pieces already sent of a whole send of never-sent pages while the guest runs.
-    let sentPages = 0;
-    let sentZeros = 0;
-    let sentBytes = 0;
-    let sentElapsed = 0;
-    let newMessage = !o.continued;
-    if (budgeted) {
+    return new FluidSend(o.maxBytes !== undefined, cap0, union, w0, this.pending, this.neverPending(), !o.continued);
+  }
+  /** Picks the pages of a send; true when its never-sent pages go in pieces ({@link sendPieces}). */
+  private chooseSend(s: FluidSend, o: SendOptions): boolean {
+    const costs = this.costs;
+    const cap0 = s.cap0;
+    const w0 = s.w0;
+    if (s.budgeted) {
       const budget = o.maxBytes!;
       if (!(budget >= 0)) throw new RangeError(`maxBytes must be >= 0, got ${budget}`);
-      zeros = this.zerosReaching(firstTime, w0, cap0);
-      const neverBytes = this.bytesOf(firstTime, zeros);
+      let firstTime = s.firstTime;
+      s.zeros = this.zerosReaching(firstTime, w0, cap0);
+      const neverBytes = this.bytesOf(firstTime, s.zeros);
       if (budget < neverBytes + (this.pending - firstTime) * fullPageBytes(costs)) {
         // Never-sent pages first (the selection's zero pages are among them), then re-dirtied
         // ones; whole pages, at least one, so that a pass's sends add up to its pages exactly.
@@ -1080,49 +1089,63 @@ class FluidMemory implements GuestMemory {
             else hi = mid - 1;
           }
           const k = Math.min(firstTime, lo);
-          zeros = this.zerosReaching(k, w0, cap0);
+          s.zeros = this.zerosReaching(k, w0, cap0);
           firstTime = k;
-          pages = k;
-        } else pages = firstTime + Math.min(this.pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
-        if (pages >= this.pending - 1e-9 * Math.max(1, this.pending)) pages = this.pending;
+          s.firstTime = k;
+          s.pages = k;
+        } else s.pages = firstTime + Math.min(this.pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
+        if (s.pages >= this.pending - 1e-9 * Math.max(1, this.pending)) s.pages = this.pending;
       }
-    } else if (firstTime > 0 && zf > 0 && this.speed > 0) {
-      // The guest writes zero pages while the pass goes: send the never-sent pages in pieces,
-      // each timed at the rate of the one before (the first at the cap or the last send's rate).
-      // Without a rate to go by (no cap, no earlier send), a small first piece measures it.
-      const probe = this.lastRate > 0 || Number.isFinite(cap0) ? 0 : Math.min(firstTime, Math.max(1, firstTime / 1024));
-      const pieces = probe > 0 ? FIRST_PASS_PIECES + 1 : FIRST_PASS_PIECES;
-      for (let j = 0; j < pieces; j++) {
-        const k = j === pieces - 1 ? firstTime - sentPages : probe > 0 && j === 0 ? probe : (firstTime - probe) / FIRST_PASS_PIECES;
-        if (!(k > 0)) continue;
-        const wStart = this.workSinceStart;
-        let z = this.zerosOver(k, wStart, wStart, 1);
-        for (let i = 0; i < 3; i++) z = this.zerosOver(k, wStart, wStart + this.workFor(this.bytesOf(k, z), cap0, this.speed));
-        const b = this.bytesOf(k, z);
-        const elapsed: number = yield { kind: 'send', bytes: b, cap_Bps: cap0, newMessage };
-        newMessage = false;
-        if (elapsed > 0 && b > 0) this.lastRate = b / elapsed;
-        this.sentOnce += k;
-        this.pending = Math.max(0, this.pending - k);
-        sentPages = sentPages + k;
-        sentZeros = sentZeros + z;
-        sentBytes = sentBytes + b;
-        sentElapsed = sentElapsed + elapsed;
-        this.advance(elapsed);
-      }
-      pages -= firstTime;
-      firstTime = 0;
-    } else zeros = this.zerosReaching(firstTime, w0, cap0);
-    let bytes = this.bytesOf(pages, zeros) + (o.extra_bytes ?? 0);
-    const resent = pages - firstTime;
-    let cap = cap0;
-    let hits = 0;
-    let saved = 0;
+      return false;
+    }
+    if (s.firstTime > 0 && this.zf > 0 && this.speed > 0) return true;
+    s.zeros = this.zerosReaching(s.firstTime, w0, cap0);
+    return false;
+  }
+  /**
+   * The guest writes zero pages while the pass goes: send the never-sent pages in pieces, each
+   * timed at the rate of the one before (the first at the cap or the last send's rate). Without
+   * a rate to go by (no cap, no earlier send), a small first piece measures it.
+   */
+  private *sendPieces(s: FluidSend): Generator<SendAction, void, number> {
+    const cap0 = s.cap0;
+    const firstTime = s.firstTime;
+    const probe = this.lastRate > 0 || Number.isFinite(cap0) ? 0 : Math.min(firstTime, Math.max(1, firstTime / 1024));
+    const pieces = probe > 0 ? FIRST_PASS_PIECES + 1 : FIRST_PASS_PIECES;
+    for (let j = 0; j < pieces; j++) {
+      const k = j === pieces - 1 ? firstTime - s.sentPages : probe > 0 && j === 0 ? probe : (firstTime - probe) / FIRST_PASS_PIECES;
+      if (!(k > 0)) continue;
+      const wStart = this.workSinceStart;
+      let z = this.zerosOver(k, wStart, wStart, 1);
+      for (let i = 0; i < 3; i++) z = this.zerosOver(k, wStart, wStart + this.workFor(this.bytesOf(k, z), cap0, this.speed));
+      const b = this.bytesOf(k, z);
+      const elapsed: number = yield { kind: 'send', bytes: b, cap_Bps: cap0, newMessage: s.newMessage };
+      s.newMessage = false;
+      if (elapsed > 0 && b > 0) this.lastRate = b / elapsed;
+      this.sentOnce += k;
+      this.pending = Math.max(0, this.pending - k);
+      s.sentPages = s.sentPages + k;
+      s.sentZeros = s.sentZeros + z;
+      s.sentBytes = s.sentBytes + b;
+      s.sentElapsed = s.sentElapsed + elapsed;
+      this.advance(elapsed);
+    }
+    s.pages -= firstTime;
+    s.firstTime = 0;
+  }
+  /** The bytes of the (rest of the) send, delta compression, and the selection after it. */
+  private planSend(s: FluidSend, o: SendOptions): void {
+    const costs = this.costs;
+    const union = s.union;
+    s.bytes = this.bytesOf(s.pages, s.zeros) + (o.extra_bytes ?? 0);
+    const resent = s.pages - s.firstTime;
+    s.resent = resent;
+    s.cap = s.cap0;
     // The cache's expected content: pages written before this round's start (budgeted sends:
     // U at the first send of this round and of the previous one).
     let before = this.unionAtLastSend;
     let atRound = union;
-    if (budgeted) {
+    if (s.budgeted) {
       if (!this.roundStarted) {
         this.prevRoundUnion = this.roundUnion;
         this.roundUnion = union;
@@ -1136,34 +1159,30 @@ class FluidMemory implements GuestMemory {
       const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
       const perPage = fullPageBytes(costs) - deltaPageBytes(costs, o.delta);
       if (resent > 0 && atRound > 0 && perPage > 0) {
-        hits = (resent * Math.min(before, slots)) / atRound;
-        saved = hits * perPage;
-        bytes -= saved;
-        cap = encodeCap(cap, bytes, (hits * costs.pageSize_bytes) / o.delta.encode_Bps);
+        s.hits = (resent * Math.min(before, slots)) / atRound;
+        s.saved = s.hits * perPage;
+        s.bytes -= s.saved;
+        s.cap = encodeCap(s.cap, s.bytes, (s.hits * costs.pageSize_bytes) / o.delta.encode_Bps);
       }
     }
     this.unionAtLastSend = union;
-    if (pages >= this.pending) this.pending = 0;
-    else this.pending -= pages;
-    let elapsed = 0;
-    // After pieces, the rest (re-sent pages, extra bytes) only if there is any.
-    if (sentPages === 0 || bytes > 0) {
-      elapsed = yield { kind: 'send', bytes, cap_Bps: cap, newMessage };
-      if (elapsed > 0 && bytes > 0) this.lastRate = bytes / elapsed;
-    }
-    this.sentOnce += firstTime;
-    pages += sentPages;
-    zeros += sentZeros;
-    bytes += sentBytes;
+    if (s.pages >= this.pending) this.pending = 0;
+    else this.pending -= s.pages;
+  }
+  private endSend(s: FluidSend): SendStats {
+    this.sentOnce += s.firstTime;
+    const pages = s.pages + s.sentPages;
+    const zeros = s.zeros + s.sentZeros;
+    const bytes = s.bytes + s.sentBytes;
     const totals = this.totals;
     totals.bytes += bytes;
     totals.pages += pages;
-    totals.resent += resent;
+    totals.resent += s.resent;
     totals.zeroPages += zeros;
-    totals.deltaPages += hits;
-    totals.deltaSaved_bytes += saved;
-    this.advance(elapsed);
-    return { pages, zeroPages: zeros, resent, skipped: 0, bytes, duration_s: elapsed + sentElapsed };
+    totals.deltaPages += s.hits;
+    totals.deltaSaved_bytes += s.saved;
+    this.advance(s.elapsed);
+    return { pages, zeroPages: zeros, resent: s.resent, skipped: 0, bytes, duration_s: s.elapsed + s.sentElapsed };
   }
   mismatchedPages(): number | null {
     return null;
@@ -1262,4 +1281,29 @@ class FluidMemory implements GuestMemory {
     totals.zeroPages += zeros;
     return { pushed, faults, pushWaits: 0, faultWait_s: faultWait, bytes, duration_s: duration, degradationAdjust_s: 0 };
   }
+}
+
+/** One fluid send in progress: what it picked, what it sent in pieces, what it costs. */
+class FluidSend {
+  zeros = 0;
+  // Pieces already sent of a whole send of never-sent pages while the guest runs.
+  sentPages = 0;
+  sentZeros = 0;
+  sentBytes = 0;
+  sentElapsed = 0;
+  bytes = 0;
+  resent = 0;
+  cap = 0;
+  hits = 0;
+  saved = 0;
+  elapsed = 0;
+  constructor(
+    readonly budgeted: boolean,
+    readonly cap0: number,
+    readonly union: number,
+    readonly w0: number,
+    public pages: number,
+    public firstTime: number,
+    public newMessage: boolean,
+  ) {}
 }
