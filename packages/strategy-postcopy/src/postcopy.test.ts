@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '@livemig/core';
-import { runScenario, scenarioArb, strategyConformance, type Scenario } from '@livemig/testkit';
-import { mean, probit, sampleStandardDeviation } from 'simple-statistics';
+import { ci99, runScenario, scenarioArb, strategyConformance, type Scenario } from '@livemig/testkit';
+import { mean } from 'simple-statistics';
 import { hybrid, postcopy } from './index.js';
 
 const pushOrderArb = fc.constantFrom('sequential', 'around-faults', 'bubbling');
@@ -124,9 +124,7 @@ describe('postcopy', () => {
     const fluid = runScenario(makePost(), s, 'fluid').metrics;
     const runs = Array.from({ length: 100 }, (_, i) => runScenario(makePost(), s, 'page-exact', { seed: 500 + i }).metrics);
     for (const key of ['postcopy_faults', 'total_time_s'] as const) {
-      const xs = runs.map((m) => m[key]);
-      const mu = mean(xs);
-      const half = (probit(0.995) * sampleStandardDeviation(xs)) / Math.sqrt(xs.length);
+      const { mean: mu, half } = ci99(runs.map((m) => m[key]));
       const rel = Math.abs(fluid[key] - mu) / mu;
       expect(Math.abs(fluid[key] - mu) <= half || rel <= 0.03, `${key}: fluid ${fluid[key]} vs page-exact ${mu} ± ${half}`).toBe(true);
     }

@@ -1,10 +1,28 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRng, deriveSeed, deltaPageBytes, resolveOptions, type WorkloadPlugin } from '@livemig/core';
+import { createRng, deriveSeed, deltaPageBytes, resolveOptions, type CopyStrategy, type WorkloadPlugin } from '@livemig/core';
 import { workloads } from '@livemig/workloads';
-import { runScenario, scenarioArb, strategyConformance, type Scenario } from '@livemig/testkit';
-import { mean, probit, sampleStandardDeviation } from 'simple-statistics';
+import { ci99, runScenario, scenarioArb, strategyConformance, type Scenario } from '@livemig/testkit';
 import { precopy } from './index.js';
+
+/**
+ * The fluid engine's downtime, total time and bytes lie within the 99 % CI of the mean of 120
+ * page-exact runs (seeds 1000…1119) plus `tolerance` × that mean.
+ */
+function expectFluidInPageExactCi(
+  name: string,
+  make: () => CopyStrategy,
+  s: Scenario,
+  tolerance: Readonly<Record<'downtime_s' | 'total_time_s' | 'bytes_sent', number>>,
+): void {
+  const fluid = runScenario(make(), s, 'fluid').metrics;
+  const runs = Array.from({ length: 120 }, (_, i) => runScenario(make(), s, 'page-exact', { seed: 1000 + i }).metrics);
+  for (const key of ['downtime_s', 'total_time_s', 'bytes_sent'] as const) {
+    const { mean: mu, half } = ci99(runs.map((m) => m[key]));
+    const rel = Math.abs(fluid[key] - mu) / Math.max(Math.abs(mu), 1e-12);
+    expect(Math.abs(fluid[key] - mu) <= half + tolerance[key] * Math.abs(mu), `${name} ${key}: fluid ${fluid[key]} vs page-exact ${mu} ± ${half} (rel ${rel})`).toBe(true);
+  }
+}
 
 const optionsArb = fc.record(
   {
@@ -151,17 +169,7 @@ describe('fluid engine vs page-exact engine', () => {
     ['uniform, simgrid, zero pages', { ...base, zeroFraction: 0.3, elideZeroPages: true, header_bytes: 8, workload: { use: 'uniform', options: { rate: 5000, workingSetFraction: 0.25 } }, stop: { any: ['simgrid', { use: 'max-rounds', options: { rounds: 30 } }] } }],
   ];
   for (const [name, s] of cases) {
-    it(name, () => {
-      const fluid = runScenario(make(), s, 'fluid').metrics;
-      const runs = Array.from({ length: 120 }, (_, i) => runScenario(make(), s, 'page-exact', { seed: 1000 + i }).metrics);
-      for (const key of ['downtime_s', 'total_time_s', 'bytes_sent'] as const) {
-        const xs = runs.map((m) => m[key]);
-        const mu = mean(xs);
-        const half = (probit(0.995) * sampleStandardDeviation(xs)) / Math.sqrt(xs.length);
-        const rel = Math.abs(fluid[key] - mu) / Math.max(Math.abs(mu), 1e-12);
-        expect(Math.abs(fluid[key] - mu) <= half + tolerance[key] * Math.abs(mu), `${name} ${key}: fluid ${fluid[key]} vs page-exact ${mu} ± ${half} (rel ${rel})`).toBe(true);
-      }
-    });
+    it(name, () => expectFluidInPageExactCi(name, () => make(), s, tolerance));
   }
 });
 
@@ -378,17 +386,7 @@ describe("sync 'below-threshold' (QEMU)", () => {
       ['hot-cold, qemu', { ...qemuLike, workload: { use: 'hot-cold', options: { rate: 8000, hotFraction: 0.1, hotWrites: 0.9 } } }, {}],
     ];
     for (const [name, s, o] of cases) {
-      it(name, () => {
-        const fluid = runScenario(q(o), s, 'fluid').metrics;
-        const runs = Array.from({ length: 120 }, (_, i) => runScenario(q(o), s, 'page-exact', { seed: 1000 + i }).metrics);
-        for (const key of ['downtime_s', 'total_time_s', 'bytes_sent'] as const) {
-          const xs = runs.map((m) => m[key]);
-          const mu = mean(xs);
-          const half = (probit(0.995) * sampleStandardDeviation(xs)) / Math.sqrt(xs.length);
-          const rel = Math.abs(fluid[key] - mu) / Math.max(Math.abs(mu), 1e-12);
-          expect(Math.abs(fluid[key] - mu) <= half + tolerance[key] * Math.abs(mu), `${name} ${key}: fluid ${fluid[key]} vs page-exact ${mu} ± ${half} (rel ${rel})`).toBe(true);
-        }
-      });
+      it(name, () => expectFluidInPageExactCi(name, () => q(o), s, tolerance));
     }
   });
 });
