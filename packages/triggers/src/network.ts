@@ -272,8 +272,8 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     for (let i = 0; i < F; i++) total += compFlows[i]!.route.length;
     if (flowLinks.length < total) flowLinks = new Int32Array(2 * total);
     reserveHeap(F + K + total);
-    // The filling on local references (the heap's push and pop written out: this loop is the
-    // solver's cost). The heap operations are exactly those of push() and pop().
+    // The filling on local references (this loop is the solver's cost), the heap through
+    // heapPush / heapPop.
     const hk = heapKey;
     const hid = heapId;
     const rem = remaining;
@@ -299,35 +299,13 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
       unfrozen++;
       for (let j = fst[i]!; j < at; j++) unf[fls[j]!]!++;
       if (f.cap !== Infinity) {
-        // push(f.cap, −1 − i)
-        const key = f.cap;
-        let c = hn++;
-        while (c > 0) {
-          const p = (c - 1) >> 1;
-          if (hk[p]! <= key) break;
-          hk[c] = hk[p]!;
-          hid[c] = hid[p]!;
-          c = p;
-        }
-        hk[c] = key;
-        hid[c] = -1 - i;
+        heapPush(hk, hid, hn++, f.cap, -1 - i);
       }
     }
     fst[F] = at;
     for (let k = 0; k < K; k++) {
       if (!(unf[k]! > 0)) continue;
-      // push(share of link k, k)
-      const key = rem[k]! / unf[k]!;
-      let c = hn++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (hk[p]! <= key) break;
-        hk[c] = hk[p]!;
-        hid[c] = hid[p]!;
-        c = p;
-      }
-      hk[c] = key;
-      hid[c] = k;
+      heapPush(hk, hid, hn++, rem[k]! / unf[k]!, k);
     }
     let level = 0;
     if (freezing.length < total + 1) freezing = new Int32Array(2 * total + 2);
@@ -336,23 +314,7 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
     while (hn > 0 && unfrozen > 0) {
       const key = hk[0]!;
       const id = hid[0]!;
-      {
-        // pop()
-        const lastKey = hk[--hn]!;
-        const lastId = hid[hn]!;
-        let c = 0;
-        for (;;) {
-          let ch = 2 * c + 1;
-          if (ch >= hn) break;
-          if (ch + 1 < hn && hk[ch + 1]! < hk[ch]!) ch++;
-          if (hk[ch]! >= lastKey) break;
-          hk[c] = hk[ch]!;
-          hid[c] = hid[ch]!;
-          c = ch;
-        }
-        hk[c] = lastKey;
-        hid[c] = lastId;
-      }
+      heapPop(hk, hid, --hn);
       // The flows to freeze at this level, in order: a flow reaching its cap, or the unfrozen
       // flows of a link reaching its share.
       let nf = 0;
@@ -385,18 +347,7 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
           const k = fls[j]!;
           rem[k]! -= level;
           if (--unf[k]! > 0) {
-            // push(new share of link k, k)
-            const key2 = Math.max(0, rem[k]!) / unf[k]!;
-            let c = hn++;
-            while (c > 0) {
-              const p = (c - 1) >> 1;
-              if (hk[p]! <= key2) break;
-              hk[c] = hk[p]!;
-              hid[c] = hid[p]!;
-              c = p;
-            }
-            hk[c] = key2;
-            hid[c] = k;
+            heapPush(hk, hid, hn++, Math.max(0, rem[k]!) / unf[k]!, k);
           }
         }
       }
@@ -589,4 +540,39 @@ export function createClusterNetwork(kernel: Kernel, links: readonly Link[]): Cl
       return f;
     },
   };
+}
+
+/**
+ * Push (key, id) onto the binary min-heap of `keys`/`ids` holding `size` entries (the caller
+ * counts the new entry). Plain functions on typed arrays: the solver's inner loop.
+ */
+function heapPush(keys: Float64Array, ids: Int32Array, size: number, key: number, id: number): void {
+  let c = size;
+  while (c > 0) {
+    const p = (c - 1) >> 1;
+    if (keys[p]! <= key) break;
+    keys[c] = keys[p]!;
+    ids[c] = ids[p]!;
+    c = p;
+  }
+  keys[c] = key;
+  ids[c] = id;
+}
+
+/** Remove the root of the heap; `size` is the count after removal (read the root first). */
+function heapPop(keys: Float64Array, ids: Int32Array, size: number): void {
+  const lastKey = keys[size]!;
+  const lastId = ids[size]!;
+  let c = 0;
+  for (;;) {
+    let ch = 2 * c + 1;
+    if (ch >= size) break;
+    if (ch + 1 < size && keys[ch + 1]! < keys[ch]!) ch++;
+    if (keys[ch]! >= lastKey) break;
+    keys[c] = keys[ch]!;
+    ids[c] = ids[ch]!;
+    c = ch;
+  }
+  keys[c] = lastKey;
+  ids[c] = lastId;
 }
