@@ -951,38 +951,32 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
 
   // --- metrics
   m.energy_kWh = energy_J / J_PER_KWH;
-  let fracSum = 0;
-  let fracN = 0;
-  let satAll = 0;
-  let actAll = 0;
-  for (let h = 0; h < H; h++) {
-    if (activeTime[h]! > 0) {
-      fracSum += satTime[h]! / activeTime[h]!;
-      fracN++;
-    }
-    satAll += satTime[h]!;
-    actAll += activeTime[h]!;
-  }
-  m.slatah = fracN > 0 ? fracSum / fracN : 0;
-  m.slatah_pooled = actAll > 0 ? satAll / actAll : 0;
-  let pdmSum = 0;
-  let pdmN = 0;
-  let degAll = 0;
-  let reqAll = 0;
-  for (let v = 0; v < V; v++) {
-    if (requested_MIs[v]! > 0) {
-      pdmSum += degraded_MIs[v]! / requested_MIs[v]!;
-      pdmN++;
-    }
-    degAll += degraded_MIs[v]!;
-    reqAll += requested_MIs[v]!;
-  }
-  m.pdm = pdmN > 0 ? pdmSum / pdmN : 0;
-  m.pdm_pooled = reqAll > 0 ? degAll / reqAll : 0;
+  ({ mean: m.slatah, pooled: m.slatah_pooled } = ratioMeans(satTime, activeTime));
+  ({ mean: m.pdm, pooled: m.pdm_pooled } = ratioMeans(degraded_MIs, requested_MIs));
   m.slav = m.slatah * m.pdm;
   m.esv = m.energy_kWh * m.slav;
   const finished = m.migrations_completed + m.migrations_cancelled + m.migrations_failed;
   m.downtime_mean_s = finished > 0 ? m.downtime_total_s / finished : 0;
   m.activeHosts_mean = m.decisions > 0 ? activeSum / m.decisions : 0;
   return { metrics: m, migrations: records, placement: Array.from(vmHost) };
+}
+
+/**
+ * The mean of num[i] ÷ den[i] over the entries with den[i] > 0 (SLATAH per host, PDM per VM) and
+ * the pooled ratio Σ num ÷ Σ den (CloudSim's formulas); 0 when there is nothing to divide by.
+ */
+function ratioMeans(num: Float64Array, den: Float64Array): { mean: number; pooled: number } {
+  let sum = 0;
+  let n = 0;
+  let numAll = 0;
+  let denAll = 0;
+  for (let i = 0; i < den.length; i++) {
+    if (den[i]! > 0) {
+      sum += num[i]! / den[i]!;
+      n++;
+    }
+    numAll += num[i]!;
+    denAll += den[i]!;
+  }
+  return { mean: n > 0 ? sum / n : 0, pooled: denAll > 0 ? numAll / denAll : 0 };
 }
