@@ -120,35 +120,29 @@ export async function validateReproduction(file: string): Promise<CheckResult[]>
   if (!existsSync(refFile)) throw new InputError(`no reference file ${basename(refFile)} beside it`, file);
   const cluster = await clusterPlanOf(file);
   const refs = readReference(refFile, cluster ? CLUSTER_METRIC_COLUMNS : METRIC_COLUMNS);
-  let metricsOf: (ci: number) => Array<Record<string, unknown>>;
+  // The metrics of every run of configuration ci, simulated once however many rows select it.
+  let simulate: (ci: number) => Array<Record<string, unknown>>;
   let plan: Pick<Plan, 'paramColumns' | 'labelColumns' | 'configMeta'> & { experiment: { name: string } };
-  const cache = new Map<number, Array<Record<string, unknown>>>();
   if (cluster) {
     plan = cluster;
     const plugins = await loadPlugins(cluster.refs);
-    metricsOf = (ci) => {
-      let ms = cache.get(ci);
-      if (!ms) {
-        ms = cluster.runs.filter((r) => r.configIndex === ci).map((r) => runClusterDay(cluster.configs[ci]!, cluster.days[r.replication]!, r.seed, plugins));
-        cache.set(ci, ms);
-      }
-      return ms;
-    };
+    simulate = (ci) => cluster.runs.filter((r) => r.configIndex === ci).map((r) => runClusterDay(cluster.configs[ci]!, cluster.days[r.replication]!, r.seed, plugins));
   } else {
     const p = await buildPlan(file);
     plan = p;
     const plugins = await loadPlugins(p.refs);
-    metricsOf = (ci) => {
-      let ms = cache.get(ci);
-      if (!ms) {
-        const config = p.configs[ci]!;
-        const factory = compileConfig(config, plugins);
-        ms = p.runs.filter((r) => r.configIndex === ci).map((r) => runOnce(config, factory, r.seed, r.replication) as unknown as Record<string, unknown>);
-        cache.set(ci, ms);
-      }
-      return ms;
+    simulate = (ci) => {
+      const config = p.configs[ci]!;
+      const factory = compileConfig(config, plugins);
+      return p.runs.filter((r) => r.configIndex === ci).map((r) => runOnce(config, factory, r.seed, r.replication) as unknown as Record<string, unknown>);
     };
   }
+  const cache = new Map<number, Array<Record<string, unknown>>>();
+  const metricsOf = (ci: number): Array<Record<string, unknown>> => {
+    let ms = cache.get(ci);
+    if (!ms) cache.set(ci, (ms = simulate(ci)));
+    return ms;
+  };
   return refs.map((ref, i) => {
     const ms = selectConfigs(plan, ref.where, `${refFile}:${i + 2}`).flatMap(metricsOf);
     const values = ms.map((m) => Number(m[ref.metric]));
