@@ -7,14 +7,15 @@
 // cores): the clone gets the dist/ folders this checkout built from the same sources, and CI
 // (.ci/run, a clean clone) runs `npm ci && npm run sweep` and then `npx livemig` for real.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const clone = join(mkdtempSync(join(tmpdir(), 'livemig-clone-')), 'livemig');
+const parent = mkdtempSync(join(tmpdir(), 'livemig-clone-'));
+const clone = join(parent, 'livemig');
 const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_prefer_offline: 'true' };
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: clone, encoding: 'utf8', env });
 const npx = (...args: string[]) => sh('npx', ['--no-install', 'livemig', ...args]);
@@ -25,6 +26,8 @@ beforeAll(() => {
   const ci = sh('npm', ['ci', '--loglevel=error']);
   if (ci.status !== 0) throw new Error(`npm ci failed:\n${ci.stdout}\n${ci.stderr}`);
 }, 300_000);
+// The clone holds a node_modules of a few hundred MB.
+afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
 describe('a fresh clone after npm ci', () => {
   it('links node_modules/.bin/livemig to the runner of this repository', () => {
