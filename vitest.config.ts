@@ -1,4 +1,4 @@
-/** One vitest config; each package under packages/ and examples/ is a project named after its package.json. */
+/** One vitest config; each package under packages/ and examples/ is a project named after its package.json, and scripts/ is one. */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -11,7 +11,10 @@ const packages = ['packages', 'examples'].flatMap((top) =>
 
 export default defineConfig({
   test: {
-    projects: packages.map((dir) => ({
+    projects: [
+      // The repository's own scripts (scripts/*.test.ts).
+      { test: { name: 'scripts', root: 'scripts', include: ['*.test.ts'], setupFiles: [setup], testTimeout: 60_000 } },
+      ...packages.map((dir) => ({
       resolve: { conditions: ['@livemig/source'] },
       ssr: { resolve: { conditions: ['@livemig/source'] } },
       test: {
@@ -23,5 +26,6 @@ export default defineConfig({
         testTimeout: 60_000,
       },
     })),
+    ],
   },
 });
