@@ -128,16 +128,20 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
 
   mkdirSync(outDir, { recursive: true });
   writeAtomic(join(outDir, 'plan.txt'), plan.runs.map((r) => r.runId).join('\n') + '\n');
-  const manifest = (status: string, finished?: Date, rows?: number) => ({
+  // What differs from one run of the same experiment to the next (times, Node, workers) goes to
+  // timing.json, so that a committed manifest.json stays as it is when the experiment is re-run.
+  const writeManifest = (status: string, finished?: Date, rows?: number): void => {
+    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest(status, rows), null, 2) + '\n');
+    const timing = { started: started.toISOString(), ...(finished ? { finished: finished.toISOString(), elapsed_s: (finished.getTime() - started.getTime()) / 1000 } : {}), node: process.version, workers };
+    writeAtomic(join(outDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
+  };
+  const manifest = (status: string, rows?: number) => ({
     livemig: runnerVersion(),
     status,
     kind: cluster ? 'cluster' : 'migration',
     experiment: { name: plan.experiment.name, file: plan.file, sha256: plan.fileSha256 },
     seed: plan.seed,
     fidelity: plan.experiment.fidelity,
-    node: process.version,
-    started: started.toISOString(),
-    ...(finished ? { finished: finished.toISOString() } : {}),
     plan: { runs: plan.runs.length, sha256: planHash(plan), ids: 'plan.txt' },
     shard: shard ?? null,
     rows: rows ?? kept.size,
@@ -146,7 +150,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     plugins: plan.refs.map((r) => ({ kind: r.kind, use: r.use, package: r.package, version: r.version, ...(r.member ? { member: r.member } : {}) })),
     csv: 'numbers are JavaScript String(x): the shortest decimal that round-trips the double; empty = not applicable',
   });
-  writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('running'), null, 2) + '\n');
+  writeManifest('running');
 
   // Open runs.csv: continue after the last complete line, or start afresh.
   let fd: number;
@@ -246,11 +250,11 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   }
   const ran = next + done.size;
   if (failure) {
-    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('failed', new Date(), kept.size + ran), null, 2) + '\n');
+    writeManifest('failed', new Date(), kept.size + ran);
     throw failure;
   }
   if (interrupted) {
-    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('interrupted', new Date(), kept.size + ran), null, 2) + '\n');
+    writeManifest('interrupted', new Date(), kept.size + ran);
     return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: true };
   }
 
@@ -267,7 +271,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   if ((opts.reports ?? !shard) && cluster)
     await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: CLUSTER_REPORT_METRICS });
   else if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
-  writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest('complete', new Date(), selected.length), null, 2) + '\n');
+  writeManifest('complete', new Date(), selected.length);
   return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: false };
 }
 
