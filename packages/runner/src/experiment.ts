@@ -3,7 +3,7 @@
  * `schema/experiment.schema.json`), with units as strings parsed into SI by core's schemas.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { parse as parseJsonc, printParseErrorCode, visit, type ParseError } from 'jsonc-parser';
 import { schemas, z } from '@livemig/core';
 import { InputError, show } from './errors.js';
 
@@ -24,14 +24,41 @@ export const stopSchema: z.ZodType<StopSpecInput> = z.lazy(() =>
   z.union([componentSchema, z.strictObject({ any: z.array(stopSchema).min(1) }), z.strictObject({ all: z.array(stopSchema).min(1) })]),
 );
 
+/** A size in words: '4 GiB' when it is a whole number of KiB…TiB, else its bytes. */
+function showSize(n: number): string {
+  for (const [unit, b] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= b && Number.isInteger(n / b)) return `${n / b} ${unit}`;
+  return `${n} B`;
+}
+
+/**
+ * Memory is a whole number of pages of whole bytes: a page larger than the memory, or memory
+ * that is not a multiple of the page size, would otherwise be rounded up to whole pages
+ * silently (8 GiB pages on a 4 GiB VM sent 8 GiB per pass).
+ */
+function checkVmSizes(vm: { memory: number; pageSize: number }, ctx: z.RefinementCtx): void {
+  for (const key of ['memory', 'pageSize'] as const)
+    if (!Number.isInteger(vm[key])) ctx.addIssue({ code: 'custom', path: [key], message: `must be a whole number of bytes, got ${vm[key]} bytes (a size in bits must be a multiple of 8 bit)` });
+  if (!Number.isInteger(vm.memory) || !Number.isInteger(vm.pageSize)) return;
+  if (vm.pageSize > vm.memory)
+    ctx.addIssue({ code: 'custom', path: ['pageSize'], message: `the page size (${showSize(vm.pageSize)}) is larger than the memory (scenario.vm.memory: ${showSize(vm.memory)}): use a smaller page size, e.g. '4 KiB'` });
+  else if (vm.memory % vm.pageSize !== 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['memory'],
+      message: `${showSize(vm.memory)} is not a whole number of ${showSize(vm.pageSize)} pages (${(vm.memory / vm.pageSize).toFixed(3)} pages): use a multiple of scenario.vm.pageSize, e.g. ${showSize(Math.round(vm.memory / vm.pageSize) * vm.pageSize || vm.pageSize)}`,
+    });
+}
+
 /** The simulated world of one migration; every value with a unit is converted to SI. */
 export const scenarioSchema = z
   .strictObject({
-    vm: z.strictObject({
-      memory: schemas.bytes({ positive: true }).describe("guest RAM, e.g. '4 GiB'"),
-      pageSize: schemas.bytes({ positive: true }).prefault('4 KiB').describe("page size, e.g. '4 KiB'"),
-      vcpus: z.number().int().min(1).default(1),
-    }),
+    vm: z
+      .strictObject({
+        memory: schemas.bytes({ positive: true }).describe("guest RAM, a whole number of pages, e.g. '4 GiB'"),
+        pageSize: schemas.bytes({ positive: true }).prefault('4 KiB').describe("page size, e.g. '4 KiB'"),
+        vcpus: z.number().int().min(1).default(1),
+      })
+      .superRefine(checkVmSizes),
     network: z.strictObject({
       bandwidth: schemas.rate({ positive: true }).describe("bottleneck bandwidth of the migration path, e.g. '1 Gbit/s'"),
       latency: schemas.seconds().prefault('0 s').describe("latency per message, e.g. '0.1 ms'"),
@@ -124,7 +151,50 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: offset - before.lastIndexOf('\n') };
 }
 
-/** Read and parse a JSON file; malformed JSON is reported with its line and column. */
+/** What jsonc-parser's error codes mean, in words; `found` is what stands at the error. */
+const PARSE_ERROR_WORDS: Record<string, (found: string) => string> = {
+  InvalidSymbol: (f) => `unexpected ${f}${/^'[A-Za-z_$]/.test(f) ? ' (property names, strings and values with units need double quotes, e.g. "memory": "4 GiB")' : ''}`,
+  InvalidNumberFormat: () => 'not a valid number (JSON numbers look like 12, -0.5 or 1e9; put values with units in quotes: "4 GiB")',
+  PropertyNameExpected: (f) => `expected a property name in double quotes, found ${f}${f === "'}'" ? ' (JSON allows no comma after the last property)' : ''}`,
+  ValueExpected: (f) => `expected a value (a string in double quotes, a number, an object, a list, true, false or null), found ${f}${f === "']'" ? ' (JSON allows no comma after the last list entry)' : ''}`,
+  ColonExpected: (f) => `expected ':' after the property name, found ${f}`,
+  CommaExpected: (f) => `expected ',' between two entries (or the closing bracket), found ${f}`,
+  CloseBraceExpected: (f) => `expected '}' to close an object, found ${f}`,
+  CloseBracketExpected: (f) => `expected ']' to close a list, found ${f}`,
+  EndOfFileExpected: (f) => `expected the end of the file after the experiment's closing '}', found ${f}`,
+  InvalidCommentToken: () => 'comments are not allowed in JSON (an experiment written as an .mjs module can have them)',
+  UnexpectedEndOfComment: () => 'a comment is not closed (and comments are not allowed in JSON)',
+  UnexpectedEndOfString: () => 'a string is not closed: a \'"\' is missing',
+  UnexpectedEndOfNumber: () => 'a number ends too early',
+  InvalidUnicode: () => 'invalid \\u escape in a string (expected four hex digits)',
+  InvalidEscapeCharacter: () => 'invalid escape sequence in a string (write \\\\ for a backslash)',
+  InvalidCharacter: () => 'a control character (a line break or a tab) inside a string: write it as \\n or \\t',
+};
+
+/** The text at `offset`, for an error message: a quoted character, or the end of the file. */
+function foundAt(text: string, offset: number): string {
+  if (offset >= text.length) return 'the end of the file';
+  const word = /^[A-Za-z_$][\w$-]*/.exec(text.slice(offset, offset + 40))?.[0];
+  return word ? `'${word}'` : JSON.stringify(text[offset]).replace(/^"|"$/g, "'");
+}
+
+/** The first property that appears twice in one object (JSON.parse would keep the last silently). */
+function firstDuplicateKey(text: string): { key: string; path: string; offset: number } | null {
+  const stack: Array<Set<string>> = [];
+  let found: { key: string; path: string; offset: number } | null = null;
+  visit(text, {
+    onObjectBegin: () => void stack.push(new Set()),
+    onObjectEnd: () => void stack.pop(),
+    onObjectProperty: (property, offset, _length, _line, _column, pathSupplier) => {
+      const keys = stack.at(-1)!;
+      if (keys.has(property) && !found) found = { key: property, path: jsonPath('', pathSupplier()), offset };
+      keys.add(property);
+    },
+  });
+  return found;
+}
+
+/** Read and parse a JSON file; malformed JSON is reported in words with its line and column, a duplicated key is refused. */
 export function readJsonFile(file: string): unknown {
   let text: string;
   try {
@@ -133,16 +203,26 @@ export function readJsonFile(file: string): unknown {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? 'no such file (check the path)' : `cannot read the file (${code ?? String(e)})`, file);
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch {
     const errors: ParseError[] = [];
     parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     const first = errors[0];
-    const at = lineColumn(text, first?.offset ?? 0);
-    const what = first ? printParseErrorCode(first.error) : 'InvalidSymbol';
-    throw new InputError(`malformed JSON at line ${at.line}, column ${at.column}: ${what}`, file);
+    const offset = first?.offset ?? 0;
+    const at = lineColumn(text, offset);
+    const code = first ? printParseErrorCode(first.error) : 'InvalidSymbol';
+    const words = PARSE_ERROR_WORDS[code]?.(foundAt(text, offset)) ?? code;
+    throw new InputError(`malformed JSON at line ${at.line}, column ${at.column}: ${words}`, file);
   }
+  const dup = firstDuplicateKey(text);
+  if (dup) {
+    const at = lineColumn(text, dup.offset);
+    const where = dup.path ? `in ${dup.path}` : 'at the top level';
+    throw new InputError(`duplicate key '${dup.key}' ${where} (line ${at.line}, column ${at.column}): JSON keeps only the last one silently; remove one of them`, file);
+  }
+  return doc;
 }
 
 /** Format zod issues as `path: message (found …)` lines, each path rooted at `root`. */
