@@ -269,9 +269,10 @@ export class PluginResolver {
     this.dirs = [...new Set(dirs)];
   }
 
-  /** The valid first-party names of a kind, for error messages. */
+  /** Every name of a kind that would resolve here (first-party aliases, then installed packages), for error messages. */
   async choices(kind: PluginKind): Promise<string[]> {
-    return (await (this.firstParty ??= firstPartyPlugins())).filter((p) => p.ref.kind === kind).map((p) => p.ref.use);
+    const installed = (await installedPlugins(this.dirs)).plugins;
+    return [...(await (this.firstParty ??= firstPartyPlugins())), ...installed].filter((p) => p.ref.kind === kind).map((p) => p.ref.use);
   }
 
   /** Resolve `use` as a plugin of `kind`; errors name the plugin, the problem and the choices. */
