@@ -27,4 +27,9 @@ export interface WorkloadContext {
   readonly pageCount: number;
   readonly pageSize_bytes: number;
   readonly rng: import('./rng.js').Rng;
+  /**
+   * The folder relative file names in the options are read from: the experiment file's, so
+   * that the same file runs from any working directory. Default: the working directory.
+   */
+  readonly baseDir?: string;
 }

@@ -14,11 +14,17 @@ import { mergeShards, MergeError } from './merge.js';
 import { buildPlan, headerOf } from './plan.js';
 import { firstPartyPlugins, installedPlugins } from './plugins.js';
 import { runnerVersion } from './output.js';
-import { parseShard, runExperiment, shardFromEnv } from './run.js';
+import { DEFAULT_MAX_RUNS, parseShard, runExperiment, shardFromEnv } from './run.js';
 import { CLUSTER_METRIC_COLUMNS, clusterPlanOf } from './cluster/plan.js';
 import { clusterExperimentSchema } from './cluster/experiment.js';
 import { registerNew } from './scaffold/index.js';
 import { registerValidationCommands } from './validate-cli.js';
+
+// `livemig plan … | head`: the reader is gone once it has what it wanted; stop quietly, as a Unix filter does.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -37,15 +43,17 @@ program
   .description('run an experiment file (every run of its sweep) in worker threads; writes runs.csv, manifest.json, summary.csv, pareto.csv and SVG plots. A file with "kind": "cluster" runs trigger policies over whole PlanetLab days (one row per configuration and day)')
   .argument('<file>', 'experiment file (JSON)')
   .option('-o, --out <dir>', 'output directory (default: results/<name>, for a shard results/<name>/shards/<i>-of-<n>)')
-  .option('-w, --workers <n>', 'worker threads (default: os.availableParallelism())', int('--workers', 1))
+  .option('-w, --workers <n>', 'worker threads (default and maximum: the cores, os.availableParallelism())', int('--workers', 1))
+  .option('--force-workers', 'use --workers threads even when there are fewer cores')
   .option('--shard <i/n>', 'run only the plan indices with index % n == i-1 (default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set); combine with livemig merge')
   .option('--resume', 'keep the complete rows of an interrupted run in the output directory and run only the missing ones')
   .option('--allow-plugin-drift', 'with --resume: keep rows made by other plugin or livemig versions (refused by default)')
   .option('--seed <n>', "override the experiment's seed", int('--seed', 0))
+  .option('--max-runs <n>', 'refuse a sweep of more runs than this (its plan is held in memory, about 1 KB a run)', int('--max-runs', 1), DEFAULT_MAX_RUNS)
   .option('-q, --quiet', 'no progress output')
   .addOption(new Option('--progress <kind>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
   .addHelpText('after', '\nExample:\n  livemig run experiments/quickstart.json --workers 2\n  livemig run big.json --shard 3/8 --out results/big/shard-3 && livemig merge results/big/shard-* --out results/big')
-  .action(async (file: string, o: { out?: string; workers?: number; shard?: string; resume?: boolean; allowPluginDrift?: boolean; seed?: number; quiet?: boolean; progress: 'auto' | 'bar' | 'lines' | 'none' }) => {
+  .action(async (file: string, o: { out?: string; workers?: number; forceWorkers?: boolean; shard?: string; resume?: boolean; allowPluginDrift?: boolean; seed?: number; maxRuns: number; quiet?: boolean; progress: 'auto' | 'bar' | 'lines' | 'none' }) => {
     const shard = o.shard ? parseShard(o.shard) : shardFromEnv();
     const ac = new AbortController();
     let sigints = 0;
@@ -59,8 +67,10 @@ program
     const r = await runExperiment(file, {
       ...(o.out ? { out: o.out } : {}),
       ...(o.workers ? { workers: o.workers } : {}),
+      forceWorkers: o.forceWorkers ?? false,
       ...(shard ? { shard } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      maxRuns: o.maxRuns,
       resume: o.resume ?? false,
       allowPluginDrift: o.allowPluginDrift ?? false,
       progress: o.quiet ? 'none' : o.progress,
@@ -115,9 +125,10 @@ program
       if (cluster.runs.length > o.head) process.stdout.write(`... ${cluster.runs.length - o.head} more\n`);
       return;
     }
-    const plan = await buildPlan(file, seedOpt);
-    const configs = plan.configs.length;
-    process.stdout.write(`${plan.runs.length} runs (${configs} configuration${configs > 1 ? 's' : ''} × ${plan.experiment.replications} replication${plan.experiment.replications > 1 ? 's' : ''}), seed ${plan.seed}, ${plan.experiment.fidelity} engine\n`);
+    // Only the runs shown are built: the count of a 10⁹-run sweep comes at once.
+    const plan = await buildPlan(file, { ...seedOpt, head: o.head });
+    const configs = plan.configCount;
+    process.stdout.write(`${plan.runCount} runs (${configs} configuration${configs > 1 ? 's' : ''} × ${plan.experiment.replications} replication${plan.experiment.replications > 1 ? 's' : ''}), seed ${plan.seed}, ${plan.experiment.fidelity} engine\n`);
     process.stdout.write(`columns: ${headerOf(plan).join(', ')}\n`);
     const cols = ['index', 'run_id', 'config_id', 'replication', 'seed', ...plan.paramColumns, ...plan.labelColumns];
     process.stdout.write(cols.join('\t') + '\n');
@@ -125,7 +136,8 @@ program
       const m = plan.configMeta[r.configIndex]!;
       process.stdout.write([r.index, r.runId, m.configId, r.replication, r.seed, ...m.cells].join('\t') + '\n');
     }
-    if (plan.runs.length > o.head) process.stdout.write(`... ${plan.runs.length - o.head} more\n`);
+    if (plan.runs.length === 0 && o.head > 0 && plan.runCount > 0) process.stdout.write(`(the samples of a ${plan.experiment.sweep?.method} sweep are drawn all at once: the runs of so many are not listed)\n`);
+    if (plan.runCount > plan.runs.length) process.stdout.write(`... ${plan.runCount - plan.runs.length} more\n`);
   });
 
 program

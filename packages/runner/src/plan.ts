@@ -18,7 +18,7 @@ import { canonical, sha256, shortHash } from './canonical.js';
 import { InputError, show } from './errors.js';
 import { experimentSchema, formatIssues, readJsonFile, scenarioSchema, type Experiment, type Scenario, type StopSpecInput } from './experiment.js';
 import { createRefTable, PluginResolver, type PluginRef } from './plugins.js';
-import { detectQuantity, expandPoints, parseParams, planSize, SI_UNIT, type ParamDef, type Point } from './sweep.js';
+import { detectQuantity, iteratePoints, parseParams, planSize, SI_UNIT, type ParamDef, type Point } from './sweep.js';
 
 /** A plugin use inside a worker configuration. */
 export interface WorkerComponent {
@@ -31,6 +31,8 @@ export type WorkerStop = { readonly any: WorkerStop[] } | { readonly all: Worker
 /** What a worker needs to run one configuration: SI scenario, plugin refs by index, raw options. */
 export interface WorkerConfig {
   readonly fidelity: 'fluid' | 'page-exact';
+  /** The experiment file's folder: relative file names in plugin options are read from there. */
+  readonly baseDir?: string;
   readonly scenario: Scenario;
   readonly workload: WorkerComponent;
   readonly strategy: WorkerComponent;
@@ -55,7 +57,12 @@ export interface Plan {
   readonly configs: readonly WorkerConfig[];
   /** Per configuration: its id and the CSV cells of the parameter and label columns. */
   readonly configMeta: ReadonlyArray<{ configId: string; cells: readonly string[] }>;
+  /** The runs in plan order (with {@link PlanOptions.head}: only the first ones). */
   readonly runs: readonly PlanRun[];
+  /** Runs of the whole plan (configurations × replications), counted without building them. */
+  readonly runCount: number;
+  /** Configurations of the whole plan. */
+  readonly configCount: number;
   readonly paramColumns: readonly string[];
   readonly labelColumns: readonly string[];
 }
@@ -168,7 +175,17 @@ export interface PlanOptions {
   seed?: number;
   /** Directories to resolve plugin packages from (default: the file's directory, then the cwd). */
   resolveDirs?: string[];
+  /**
+   * Build only the first `head` runs (and their configurations), e.g. to list them; `runCount`
+   * is still the whole plan's. Checks of the whole sweep (a configuration given twice) are skipped.
+   */
+  head?: number;
+  /** Refuse a plan of more runs than this ({@link InputError}), before building any (default: no limit). */
+  maxRuns?: number;
 }
+
+/** Random and lhs samples are drawn as a whole: `head` lists none of a sweep of more samples than this. */
+const MAX_SAMPLES_LISTED = 1_000_000;
 
 /**
  * An experiment written as a module (`export default defineExperiment({...})`): its default
@@ -229,9 +246,20 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
   }
   const experiment = check.data;
   const seed = opts.seed ?? experiment.seed;
-  const resolver = new PluginResolver(opts.resolveDirs ?? [dirname(abs), process.cwd()]);
+  const baseDir = dirname(abs);
+  const resolver = new PluginResolver(opts.resolveDirs ?? [baseDir, process.cwd()]);
 
-  const points: Point[] = defs.length ? expandPoints(defs, method, samples, seed) : [[]];
+  const configCount = planSize(defs, method, samples);
+  const runCount = configCount * experiment.replications;
+  if (opts.maxRuns !== undefined && opts.head === undefined && runCount > opts.maxRuns)
+    throw new InputError(
+      `the sweep has ${runCount.toLocaleString('en-US')} runs (${configCount.toLocaleString('en-US')} configurations × ${experiment.replications} replication${experiment.replications > 1 ? 's' : ''}), more than the limit of ${opts.maxRuns.toLocaleString('en-US')}: ` +
+        `the plan of every run is held in memory (each shard builds it too), about 1 KB a run. Sweep fewer values, split the sweep into several files, or raise the limit with --max-runs ${runCount}`,
+      file,
+      'sweep',
+    );
+  const unlisted = opts.head !== undefined && method !== 'grid' && samples > MAX_SAMPLES_LISTED;
+  const points: Iterable<Point> = unlisted ? [] : defs.length ? iteratePoints(defs, method, samples, seed) : [[]];
 
   // Columns: one per swept path (SI unit in the name), then the labels.
   const sweptPaths = defs.flatMap((d) => d.paths.map((path) => ({ d, path })));
@@ -322,6 +350,8 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
   const probeCache = new Set<string>();
 
   for (const point of points) {
+    // One configuration at least, so that its plugins and options are checked.
+    if (opts.head !== undefined && runs.length >= Math.max(1, opts.head)) break;
     const d = clone(base);
     // Parents before children: a whole component is set before one of its options.
     for (const p of [...point].sort((a, b) => splitPath(a.path).length - splitPath(b.path).length)) setPath(d, p.path, p.value);
@@ -341,7 +371,7 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     const wl = await component(e.workload, 'workload', 'workload', point);
     const st = await component(e.strategy, 'strategy', 'strategy', point);
     const sp = await resolveStop(e.stop, 'stop', point);
-    const config: WorkerConfig = { fidelity: e.fidelity, scenario: sc, workload: wl.wc, strategy: st.wc, stop: sp.ws };
+    const config: WorkerConfig = { fidelity: e.fidelity, baseDir, scenario: sc, workload: wl.wc, strategy: st.wc, stop: sp.ws };
 
     // Create the instances once per distinct configuration so errors surface before any run.
     const vm = { id: 'vm', memory_bytes: sc.vm.memory, pageSize_bytes: sc.vm.pageSize, vcpus: sc.vm.vcpus };
@@ -350,7 +380,7 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
       probeCache.add(probeKey);
       const ctx = { rng: () => probeRng };
       try {
-        (wl.plugin as WorkloadPlugin).create(resolveOptions(wl.plugin, wl.wc.options, 'workload.options'), { pageCount: pageCountOf(vm), pageSize_bytes: vm.pageSize_bytes, rng: probeRng });
+        (wl.plugin as WorkloadPlugin).create(resolveOptions(wl.plugin, wl.wc.options, 'workload.options'), { pageCount: pageCountOf(vm), pageSize_bytes: vm.pageSize_bytes, rng: probeRng, baseDir });
       } catch (err) {
         throw located('workload.options', err, point);
       }
@@ -393,7 +423,7 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
       // The run's derived seed is part of its id: rows from a core with another seed derivation are never mixed on --resume.
       const runSeed = deriveSeed(seed, crnKey, r);
       const runId = shortHash({ config: hashInput, seed, replication: r, runSeed });
-      const dup = seenRuns.get(runId);
+      const dup = opts.head === undefined ? seenRuns.get(runId) : undefined;
       if (dup !== undefined) {
         const from = point.map((p) => `${p.path}=${show(p.value)}`).join(', ');
         throw new InputError(`the sweep gives the same configuration twice (${from} equals an earlier point once units are converted): remove the duplicate value`, file, 'sweep.params');
@@ -402,7 +432,7 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
       runs.push({ index: runs.length, runId, configIndex, replication: r, seed: runSeed });
     }
   }
-  if (runs.length !== planSize(defs, method, samples) * experiment.replications) throw new Error('internal: plan size mismatch');
+  if (opts.head === undefined && runs.length !== runCount) throw new Error('internal: plan size mismatch');
 
   return {
     file,
@@ -412,7 +442,9 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     refs,
     configs,
     configMeta,
-    runs,
+    runs: opts.head === undefined ? runs : runs.slice(0, opts.head),
+    runCount,
+    configCount,
     paramColumns: paramCols.map((c) => c.name),
     labelColumns: [...LABEL_COLUMNS],
   };

@@ -33,14 +33,18 @@ export interface Shard {
 export interface RunOptions {
   /** Output directory; default `results/<name>` (a shard: `results/<name>/shards/<i>-of-<n>`). */
   out?: string;
-  /** Worker threads; default `os.availableParallelism()`. */
+  /** Worker threads; default `os.availableParallelism()`, and at most that unless `forceWorkers`. */
   workers?: number;
+  /** Use `workers` threads even when there are fewer cores. */
+  forceWorkers?: boolean;
   shard?: Shard;
   resume?: boolean;
   /** With `resume`: keep rows even if they were made by other plugin or livemig versions. */
   allowPluginDrift?: boolean;
   /** Override the experiment's seed. */
   seed?: number;
+  /** Refuse a plan of more runs than this (bad input, nothing written); default {@link DEFAULT_MAX_RUNS}. */
+  maxRuns?: number;
   /** Progress display: a bar on a TTY, plain lines otherwise, or nothing. */
   progress?: 'auto' | 'bar' | 'lines' | 'none';
   /** Stop cleanly when aborted (SIGINT): rows done are kept, the run can be resumed. */
@@ -61,6 +65,9 @@ export interface RunResult {
   readonly reused: number;
   readonly interrupted: boolean;
 }
+
+/** Runs a plan may have unless `maxRuns` (`--max-runs`) says more: the plan is held in memory, about 1 KB a run. */
+export const DEFAULT_MAX_RUNS = 1_000_000;
 
 /** Parse "i/n" (1 ≤ i ≤ n). */
 export function parseShard(text: string): Shard {
@@ -96,15 +103,19 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   const seedOpt = opts.seed === undefined ? {} : { seed: opts.seed };
   // A cluster experiment ("kind": "cluster") has its own plan, columns, worker and reports.
   const cluster: ClusterPlan | null = await clusterPlanOf(file, seedOpt);
-  const plan: Plan | ClusterPlan = cluster ?? (await buildPlan(file, seedOpt));
+  const plan: Plan | ClusterPlan = cluster ?? (await buildPlan(file, { ...seedOpt, maxRuns: opts.maxRuns ?? DEFAULT_MAX_RUNS }));
   const metricColumns: readonly string[] = cluster ? CLUSTER_METRIC_COLUMNS : METRIC_COLUMNS;
   const shard = opts.shard;
   const outDir = resolve(opts.out ?? (shard ? join('results', plan.experiment.name, 'shards', `${shard.index}-of-${shard.count}`) : join('results', plan.experiment.name)));
-  const workers = Math.max(1, opts.workers ?? availableParallelism());
   const header = cluster ? ['run_id', 'config_id', 'replication', 'seed', ...plan.paramColumns, ...plan.labelColumns, ...metricColumns] : headerOf(plan);
   const selected = plan.runs.filter((r) => inShard(r, shard));
   const runsPath = join(outDir, 'runs.csv');
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const cores = availableParallelism();
+  const workers = Math.max(1, opts.workers !== undefined && (opts.forceWorkers || opts.workers <= cores) ? opts.workers : Math.min(opts.workers ?? cores, cores));
+  // More threads than cores only share them, and each holds its own copy of the configurations.
+  if (opts.workers !== undefined && opts.workers > workers)
+    log(`livemig: warning: --workers ${opts.workers} is more than the ${cores} cores here: using ${workers} (--force-workers uses ${opts.workers})`);
 
   // Rows kept from an interrupted run.
   const kept = new Map<string, string[]>();

@@ -55,7 +55,7 @@ export function compileConfig(config: WorkerConfig, plugins: readonly AnyPlugin[
       return leaf.plugin.create(leaf.options, { ...ctx, build: () => ({ check: () => null }) } as never) as StopCondition;
     });
     return {
-      workload: (wl.plugin as WorkloadPlugin).create(wl.options, { pageCount, pageSize_bytes: sc.vm.pageSize, rng: runStream(seed, replication, 'workload') }),
+      workload: (wl.plugin as WorkloadPlugin).create(wl.options, { pageCount, pageSize_bytes: sc.vm.pageSize, rng: runStream(seed, replication, 'workload'), ...(config.baseDir === undefined ? {} : { baseDir: config.baseDir }) }),
       strategy: st.plugin.create(st.options, ctx as never) as CopyStrategy,
       stop,
     };

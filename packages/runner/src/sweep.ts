@@ -135,15 +135,33 @@ export type Point = ReadonlyArray<{ path: string; value: unknown; si?: number }>
 
 /** Expand the parameters into points, in plan order (grid cells outer, samples inner). */
 export function expandPoints(defs: readonly ParamDef[], method: 'grid' | 'random' | 'lhs', samples: number, seed: number): Point[] {
+  return [...iteratePoints(defs, method, samples, seed)];
+}
+
+/**
+ * The points of {@link expandPoints} one at a time: a grid cell is decoded from its index (the
+ * first parameter varying slowest), so the first points of a 10⁹-point grid come at once. The
+ * samples of `random` and `lhs` are drawn as a whole (a Latin hypercube is a permutation).
+ */
+export function* iteratePoints(defs: readonly ParamDef[], method: 'grid' | 'random' | 'lhs', samples: number, seed: number): Generator<Point> {
   const lists = defs.filter((d) => d.tuples);
   const ranges = defs.filter((d) => d.range);
-  let cells: Array<Array<{ path: string; value: unknown }>> = [[]];
-  for (const d of lists) {
-    const next: typeof cells = [];
-    for (const cell of cells) for (const t of d.tuples!) next.push([...cell, ...d.paths.map((path, i) => ({ path, value: t[i] }))]);
-    cells = next;
+  const cellCount = lists.reduce((n, d) => n * d.tuples!.length, 1);
+  const cellAt = (index: number): Array<{ path: string; value: unknown }> => {
+    const parts: Array<Array<{ path: string; value: unknown }>> = new Array(lists.length);
+    let rest = index;
+    for (let k = lists.length - 1; k >= 0; k--) {
+      const d = lists[k]!;
+      const t = d.tuples![rest % d.tuples!.length]!;
+      rest = Math.floor(rest / d.tuples!.length);
+      parts[k] = d.paths.map((path, i) => ({ path, value: t[i] }));
+    }
+    return parts.flat();
+  };
+  if (method === 'grid' || ranges.length === 0) {
+    for (let i = 0; i < cellCount; i++) yield cellAt(i);
+    return;
   }
-  if (method === 'grid' || ranges.length === 0) return cells;
   const u = unitSamples(method, samples, ranges.length, createRng(deriveSeed(seed, 'sweep', method)));
   const sampled = u.map((row) =>
     ranges.map((d, k) => {
@@ -152,9 +170,10 @@ export function expandPoints(defs: readonly ParamDef[], method: 'grid' | 'random
       return { path: d.paths[0]!, value: r.quantity ? `${String(si)} ${SI_UNIT[r.quantity]}` : si, si };
     }),
   );
-  const points: Point[] = [];
-  for (const cell of cells) for (const s of sampled) points.push([...cell, ...s]);
-  return points;
+  for (let i = 0; i < cellCount; i++) {
+    const cell = cellAt(i);
+    for (const s of sampled) yield [...cell, ...s];
+  }
 }
 
 /** Grid size: the product of the list lengths (times the samples for random/lhs). */

@@ -1,17 +1,21 @@
 // End-to-end tests of the built CLI (dist/cli.js) as a child process: run `npm run build` first.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'livemig-cli-'));
 
 function livemig(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8' });
+  return livemigIn(dir, ...args);
+}
+function livemigIn(cwd: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 function livemigAsync(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -150,8 +154,31 @@ describe('livemig run', () => {
   });
 });
 
+/** A grid of 10⁹ configurations: ten values of each of nine parameters. */
+const ten = (f: (i: number) => unknown) => Array.from({ length: 10 }, (_, i) => f(i));
+const billion = {
+  name: 'billion',
+  scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } },
+  workload: { use: 'uniform', options: { rate: '10 MiB/s' } },
+  strategy: 'precopy',
+  sweep: {
+    params: {
+      'scenario.network.bandwidth': ten((i) => `${i + 1} Gbit/s`),
+      'workload.options.rate': ten((i) => `${i + 1} MiB/s`),
+      'scenario.network.latency': ten((i) => `${i} ms`),
+      'scenario.costs.setup': ten((i) => `${i} s`),
+      'scenario.costs.resume': ten((i) => `${i} ms`),
+      'scenario.costs.redirect': ten((i) => `${i} ms`),
+      'scenario.costs.release': ten((i) => `${i} ms`),
+      'scenario.costs.deviceState': ten((i) => `${i} KiB`),
+      'scenario.wire.headerBytes': ten((i) => i),
+    },
+  },
+};
+
 describe('bad input: a clear message, exit code 2, nothing written', () => {
   const base = { name: 'bad', scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } }, workload: 'uniform', strategy: 'precopy' };
+  const vm = (v: Record<string, unknown>) => ({ ...base, scenario: { ...base.scenario, vm: v } });
   const cases: Array<[string, unknown, RegExp]> = [
     ['unknown plugin', { ...base, strategy: 'warp-drive' }, /at strategy\.use: unknown strategy 'warp-drive'.*installed strategies: precopy, stop-and-copy/],
     ['bad unit', { ...base, scenario: { ...base.scenario, vm: { memory: '64 parsecs' } } }, /scenario\.vm\.memory: expected a size like '4 GiB', got '64 parsecs'/],
@@ -160,6 +187,16 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
     ['malformed JSON', '{\n  "name": "bad",\n  "seed": 1,,\n}', /malformed JSON at line 3, column 13/],
     ['empty sweep', { ...base, sweep: { params: {} } }, /at sweep\.params: the sweep is empty/],
     ['bad plugin option', { ...base, strategy: { use: 'precopy', options: { skipRedirtied: 'yes' } } }, /strategy\.options\.skipRedirtied/],
+    ['page larger than memory', vm({ memory: '4 GiB', pageSize: '8 GiB' }), /scenario\.vm\.pageSize: the page size \(8 GiB\) is larger than the memory \(scenario\.vm\.memory: 4 GiB\)/],
+    ['memory not whole pages', vm({ memory: '4 GiB', pageSize: '3 KiB' }), /scenario\.vm\.memory: 4 GiB is not a whole number of 3 KiB pages \(1398101\.333 pages\): use a multiple of scenario\.vm\.pageSize/],
+    ['swept page size too large', { ...base, sweep: { params: { 'scenario.vm.pageSize': ['4 KiB', '128 MiB'] } } }, /sweep\.params\["scenario\.vm\.pageSize"\]\[1\] → scenario\.vm\.pageSize: the page size \(128 MiB\) is larger than the memory/],
+    ['memory in bits', vm({ memory: '1001 bit' }), /scenario\.vm\.memory: must be a whole number of bytes, got 125\.125 bytes/],
+    ['duplicate key', '{\n  "name": "bad",\n  "seed": 1,\n  "seed": 2\n}', /duplicate key 'seed' at the top level \(line 4, column 3\): JSON keeps only the last one silently/],
+    ['nested duplicate key', JSON.stringify(base).replace('"bandwidth":"1 Gbit/s"', '"bandwidth":"1 Gbit/s","bandwidth":"10 Gbit/s"'), /duplicate key 'bandwidth' in scenario\.network \(line 1, column \d+\)/],
+    ['trailing comma', '{\n  "name": "bad",\n}', /malformed JSON at line 3, column 1: expected a property name in double quotes, found '\}' \(JSON allows no comma after the last property\)/],
+    ['unit without quotes', '{ "name": "bad", "scenario": { "vm": { "memory": 4 GiB } } }', /malformed JSON at line 1, column 52: unexpected 'GiB' \(property names, strings and values with units need double quotes/],
+    ['comment', '{ "name": "bad" // mine\n}', /malformed JSON at line 1, column 17: comments are not allowed in JSON/],
+    ['a billion runs', billion, /at sweep: the sweep has 1,000,000,000 runs \(1,000,000,000 configurations × 1 replication\), more than the limit of 1,000,000: .* raise the limit with --max-runs 1000000000/],
   ];
   it('each gives its message (processes run in parallel)', async () => {
     const results = await Promise.all(
@@ -178,6 +215,64 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
     expect(r.stderr).toMatch(/nope\.json: no such file/);
     expect(r.code).toBe(2);
     expect(existsSync(join(dir, 'bad-missing'))).toBe(false);
+  });
+});
+
+describe('what the user meant', () => {
+  it('an unknown strategy lists every strategy that resolves here: first-party, post-copy, hybrid, installed third-party', () => {
+    const f = write('warp.json', { name: 'warp', scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } }, workload: 'uniform', strategy: 'warp-drive' });
+    const r = livemigIn(root, 'run', f, '--out', join(dir, 'bad-warp'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/installed strategies: precopy, stop-and-copy, @livemig\/strategy-postcopy\/postcopy, @livemig\/strategy-postcopy\/hybrid, livemig-plugin-example;/);
+  });
+
+  it('a trace file named relative to the experiment file is read from its folder, whatever the working directory', () => {
+    mkdirSync(join(dir, 'study'), { recursive: true });
+    writeFileSync(join(dir, 'study', 'dirty.csv'), 'dirty_pages\n1000\n3000\n2000\n');
+    const f = write('study/traced.json', { ...small, name: 'traced', replications: 1, workload: { use: 'trace', options: { file: 'dirty.csv', workingSet: '64 MiB' } }, sweep: undefined });
+    mkdirSync(join(dir, 'elsewhere'), { recursive: true });
+    const r = livemigIn(join(dir, 'elsewhere'), 'run', f, '--out', 'out', '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = parse(readFileSync(join(dir, 'elsewhere', 'out', 'runs.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((x) => [x.workload, x.status])).toEqual([['trace', 'completed']]);
+  });
+
+  it('--workers is capped at the cores unless --force-workers', () => {
+    const cores = availableParallelism();
+    const f = join(dir, 'small.json');
+    const capped = livemig('run', f, '--out', 'out-many', '--workers', String(cores + 62), '--quiet');
+    expect(capped.code).toBe(0);
+    expect(capped.stderr).toBe(`livemig: warning: --workers ${cores + 62} is more than the ${cores} cores here: using ${cores} (--force-workers uses ${cores + 62})\n`);
+    expect(JSON.parse(read('out-many', 'timing.json')).workers).toBe(cores);
+    const forced = livemig('run', f, '--out', 'out-forced', '--workers', String(cores + 1), '--force-workers', '--quiet');
+    expect(forced.stderr).toBe('');
+    expect(JSON.parse(read('out-forced', 'timing.json')).workers).toBe(cores + 1);
+    expect(read('out-many', 'runs.csv')).toBe(read('out-forced', 'runs.csv'));
+  });
+
+  it('plan of a 10⁹-run sweep counts the runs and lists the first ones without building the rest', () => {
+    const f = write('billion-plan.json', billion);
+    const r = livemig('plan', f, '--head', '2');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('1000000000 runs (1000000000 configurations × 1 replication), seed 1, fluid engine');
+    expect(lines.slice(3, 5).map((l) => l.split('\t').slice(5, 14))).toEqual([
+      ['125000000', '1048576', '0', '0', '0', '0', '0', '0', '0'],
+      ['125000000', '1048576', '0', '0', '0', '0', '0', '0', '1'],
+    ]);
+    expect(lines.at(-1)).toBe('... 999999998 more');
+    // The same runs as the whole plan of a small sweep: its first two runs are those of a full build.
+    const full = livemig('plan', join(dir, 'small.json'), '--head', '36');
+    const head = livemig('plan', join(dir, 'small.json'), '--head', '2');
+    expect(head.stdout.split('\n').slice(0, 5)).toEqual(full.stdout.split('\n').slice(0, 5));
+  });
+
+  it('livemig plan … | head stops quietly (no EPIPE stack)', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" plan billion-plan.json --head 3000 | head -n 1`], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout).toBe('1000000000 runs (1000000000 configurations × 1 replication), seed 1, fluid engine\n');
+    expect(r.stderr).toBe('');
   });
 });
 

@@ -59,7 +59,7 @@ export const phased = defineWorkload({
   create(o, ctx): ProfiledWorkload {
     const base = ctx.rng.int(2 ** 32);
     const subs = o.phases.map((ph, i) => {
-      const w = ph.workload.plugin.create(ph.workload.options, { pageCount: ctx.pageCount, pageSize_bytes: ctx.pageSize_bytes, rng: createRng(deriveSeed(base, i)) });
+      const w = ph.workload.plugin.create(ph.workload.options, { pageCount: ctx.pageCount, pageSize_bytes: ctx.pageSize_bytes, rng: createRng(deriveSeed(base, i)), ...(ctx.baseDir === undefined ? {} : { baseDir: ctx.baseDir }) });
       if (!isProfiled(w)) throw new TypeError(`phases.${i}.workload: '${ph.workload.use}' gives no untouched-page profile, so it cannot be a phase`);
       return w;
     });

@@ -10,6 +10,7 @@
  * runs on wall time: a throttled guest (speed < 1) writes speed × d_i in interval i.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { defineWorkload, schemas, z } from '@livemig/core';
 import { EVEN, workingSetOptions, workingSetRegion, type ProfiledWorkload } from './common.js';
@@ -45,7 +46,7 @@ export const trace = defineWorkload({
     .object({
       interval: schemas.seconds({ positive: true }).prefault('1 s').describe("length of one trace interval ('1 s')"),
       dirtyPages: z.array(z.number().int().min(0)).min(1).optional().describe('distinct pages dirtied in each interval'),
-      file: z.string().min(1).optional().describe('CSV file with a header row and one interval per row (instead of dirtyPages)'),
+      file: z.string().min(1).optional().describe('CSV file with a header row and one interval per row (instead of dirtyPages); a relative name is read from the experiment file\'s folder'),
       column: z.string().default('dirty_pages').describe('CSV column holding the counts'),
       after: z.enum(['repeat', 'hold', 'idle']).default('repeat').describe('after the last interval: start over, keep the last count, or write nothing'),
       ...workingSetOptions,
@@ -54,7 +55,8 @@ export const trace = defineWorkload({
     .refine((o) => (o.dirtyPages === undefined) !== (o.file === undefined), { message: 'give exactly one of dirtyPages or file', path: ['dirtyPages'] }),
   create(o, ctx): ProfiledWorkload {
     const { offset, pages: w } = workingSetRegion(o, ctx);
-    const counts = o.dirtyPages ?? readTraceCsv(o.file!, o.column);
+    // A relative file name is read from the experiment file's folder (ctx.baseDir), not the working directory.
+    const counts = o.dirtyPages ?? readTraceCsv(ctx.baseDir === undefined ? o.file! : resolve(ctx.baseDir, o.file!), o.column);
     counts.forEach((d, i) => {
       if (d > w) throw new RangeError(`${o.file ? `file: '${o.file}' row ${i + 1}` : `dirtyPages.${i}`}: ${d} dirty pages exceed the working set (${w} pages)`);
     });
