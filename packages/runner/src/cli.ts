@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 /**
  * The `livemig` command line. Exit codes: 0 success, 1 a run or merge failed (e.g. missing or
- * duplicated runs), 2 bad input (experiment file, options) — nothing is written then — and 130
- * after Ctrl-C (rows done are kept; `--resume` finishes the run).
+ * duplicated runs, a disk full or a read-only output folder: one line naming the path), 2 bad
+ * input (experiment file, options, an output folder another run is writing into) — nothing is
+ * written then —, 130 after Ctrl-C (SIGINT) and 143 after SIGTERM: the runs in flight are
+ * dropped, the rows done are kept, the manifest says `interrupted`, and `--resume` finishes the run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from '@livemig/core';
 import { InputError } from './errors.js';
+import { OutputError } from './outdir.js';
 import { experimentJsonSchema } from './experiment.js';
 import { mergeShards, MergeError } from './merge.js';
 import { buildPlan, headerOf } from './plan.js';
@@ -56,13 +59,15 @@ program
   .action(async (file: string, o: { out?: string; workers?: number; forceWorkers?: boolean; shard?: string; resume?: boolean; allowPluginDrift?: boolean; seed?: number; maxRuns: number; quiet?: boolean; progress: 'auto' | 'bar' | 'lines' | 'none' }) => {
     const shard = o.shard ? parseShard(o.shard) : shardFromEnv();
     const ac = new AbortController();
-    let sigints = 0;
-    const onSigint = (): void => {
-      if (++sigints > 1) process.exit(130);
-      process.stderr.write('\nlivemig: stopping (rows done are kept; finish with --resume; Ctrl-C again to quit now)\n');
-      ac.abort();
+    let signals = 0;
+    const EXIT_CODE = { SIGINT: 130, SIGTERM: 143 } as const;
+    const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+      if (++signals > 1) process.exit(EXIT_CODE[sig]);
+      process.stderr.write(`\nlivemig: stopping on ${sig} (rows done are kept; finish with --resume; ${sig === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit now)\n`);
+      ac.abort(sig);
     };
-    process.on('SIGINT', onSigint);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const t0 = Date.now();
     const r = await runExperiment(file, {
       ...(o.out ? { out: o.out } : {}),
@@ -76,14 +81,15 @@ program
       progress: o.quiet ? 'none' : o.progress,
       signal: ac.signal,
     });
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     const s = (Date.now() - t0) / 1000;
     if (!o.quiet)
       process.stderr.write(
         `livemig: ${r.interrupted ? 'interrupted after' : 'done,'} ${r.ran} runs simulated${r.reused ? `, ${r.reused} kept from before` : ''}` +
           `${shard ? ` (shard ${shard.index}/${shard.count}: ${r.selected} of ${r.plan.runs.length} runs)` : ''} in ${s.toFixed(1)} s → ${r.outDir}\n`,
       );
-    if (r.interrupted) process.exitCode = 130;
+    if (r.interrupted) process.exitCode = EXIT_CODE[ac.signal.reason as 'SIGINT' | 'SIGTERM'] ?? 130;
   });
 
 program
@@ -201,6 +207,9 @@ try {
   } else if (e instanceof InputError) {
     process.stderr.write(`livemig: error: ${e.message}\n`);
     process.exitCode = 2;
+  } else if (e instanceof OutputError) {
+    process.stderr.write(`livemig: error: ${e.message}\n`);
+    process.exitCode = 1;
   } else if (e instanceof MergeError) {
     process.stderr.write(`livemig: ${e.message}\n`);
     process.exitCode = 1;

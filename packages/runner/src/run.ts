@@ -22,6 +22,7 @@ import { TIMELINE_COLUMNS } from './simulate.js';
 import { createProgress, type Progress } from './progress.js';
 import { CLUSTER_METRIC_COLUMNS, CLUSTER_REPORT_METRICS, clusterPlanOf, type ClusterPlan } from './cluster/plan.js';
 import { writeClusterReports } from './cluster/report.js';
+import { lockOutDir, OutputError, outputError, removedForGood, removeEarlierReports, type OutDirLock } from './outdir.js';
 
 /** A slice of the plan: runs whose plan index % count === index − 1. */
 export interface Shard {
@@ -97,8 +98,21 @@ function workerFile(name = 'worker'): string {
   return here.endsWith('.ts') ? join(here, '..', '..', 'dist', `${name}.js`) : join(here, '..', `${name}.js`);
 }
 
-/** Run an experiment file; bad input throws {@link InputError} before anything is written. */
+/**
+ * Run an experiment file; bad input throws {@link InputError} before anything is written, a
+ * failed write (disk full, read-only folder) an {@link OutputError}. The output folder is
+ * locked while the run writes into it.
+ */
 export async function runExperiment(file: string, opts: RunOptions = {}): Promise<RunResult> {
+  const held: { lock?: OutDirLock } = {};
+  try {
+    return await runLocked(file, opts, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLock }): Promise<RunResult> {
   const started = new Date();
   const seedOpt = opts.seed === undefined ? {} : { seed: opts.seed };
   // A cluster experiment ("kind": "cluster") has its own plan, columns, worker and reports.
@@ -137,12 +151,19 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   }
   const todo = selected.filter((r) => !kept.has(r.runId));
 
-  mkdirSync(outDir, { recursive: true });
-  writeAtomic(join(outDir, 'plan.txt'), plan.runs.map((r) => r.runId).join('\n') + '\n');
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw outputError(e, outDir);
+  }
+  // One run at a time in a folder (two shards into one --out interleaved their rows).
+  held.lock = lockOutDir(outDir);
+  // Reports and plots of an earlier run here describe rows this run replaces.
+  const removedReports = removeEarlierReports(outDir);
   // What differs from one run of the same experiment to the next (times, Node, workers) goes to
   // timing.json, so that a committed manifest.json stays as it is when the experiment is re-run.
-  const writeManifest = (status: string, finished?: Date, rows?: number): void => {
-    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest(status, rows), null, 2) + '\n');
+  const writeManifest = (status: string, finished?: Date, rows?: number, reason?: string): void => {
+    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ ...manifest(status, rows), ...(reason ? { reason } : {}) }, null, 2) + '\n');
     const timing = { started: started.toISOString(), ...(finished ? { finished: finished.toISOString(), elapsed_s: (finished.getTime() - started.getTime()) / 1000 } : {}), node: process.version, workers };
     writeAtomic(join(outDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
   };
@@ -161,17 +182,34 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     plugins: plan.refs.map((r) => ({ kind: r.kind, use: r.use, package: r.package, version: r.version, ...(r.member ? { member: r.member } : {}) })),
     csv: 'numbers are JavaScript String(x): the shortest decimal that round-trips the double; empty = not applicable',
   });
-  writeManifest('running');
+  /** A failed write as an OutputError, after marking the manifest failed with the reason (when it can still be written). */
+  const failedWrite = (e: unknown, path: string, rows: number): unknown => {
+    const err = outputError(e, path);
+    const reason = err instanceof Error ? err.message : String(err);
+    try {
+      writeManifest('failed', new Date(), rows, reason);
+    } catch (e2) {
+      const again = outputError(e2, join(outDir, 'manifest.json'));
+      return err instanceof OutputError ? new OutputError(`${err.message}; manifest.json could not be marked failed either (${(again as Error).message})`, err.path) : err;
+    }
+    return err;
+  };
 
   // Open runs.csv: continue after the last complete line, or start afresh.
   let fd: number;
-  if (existing) {
-    fd = openSync(runsPath, 'r+');
-    ftruncateSync(fd, existing.completeBytes);
-    fd = (closeSync(fd), openSync(runsPath, 'a'));
-  } else {
-    fd = openSync(runsPath, 'w');
-    writeSync(fd, csvText([header]));
+  try {
+    writeAtomic(join(outDir, 'plan.txt'), plan.runs.map((r) => r.runId).join('\n') + '\n');
+    writeManifest('running');
+    if (existing) {
+      fd = openSync(runsPath, 'r+');
+      ftruncateSync(fd, existing.completeBytes);
+      fd = (closeSync(fd), openSync(runsPath, 'a'));
+    } else {
+      fd = openSync(runsPath, 'w');
+      writeSync(fd, csvText([header]));
+    }
+  } catch (e) {
+    throw failedWrite(e, runsPath, kept.size);
   }
   existing = null;
 
@@ -211,7 +249,9 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       : ({ refs: plan.refs, configs: (plan as Plan).configs, timeline: plan.experiment.timeline } satisfies WorkerInit),
   });
   let interrupted = false;
-  let failure: Error | undefined;
+  let failure: unknown;
+  // Set once runs.csv is closed: results that arrive later (runs in flight at an interrupt) are dropped.
+  let closed = false;
   const onAbort = (): void => {
     interrupted = true;
   };
@@ -229,13 +269,19 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       const task: WorkerTask = { runs: slice.map((r) => [r.index, r.configIndex, r.replication, r.seed] as const) };
       const p: Promise<void> = (pool.run(task) as Promise<WorkerResult>).then(
         ({ rows, timelines }) => {
+          if (closed || failure) return;
           rows.forEach((m, k) => done.set(start + k, rowOf(slice[k]!, m)));
           timelines?.forEach((t, k) => timelineOf.set(slice[k]!.runId, t.map((row) => [slice[k]!.runId, ...row])));
           progress.tick(rows.length);
-          flush(false);
+          try {
+            flush(false);
+          } catch (e) {
+            failure ??= outputError(e, runsPath);
+          }
         },
         (e: unknown) => {
-          failure ??= e instanceof Error ? e : new Error(String(e));
+          // After an interrupt, the pool ends the runs in flight ("Terminating worker thread"): not a failure.
+          if (!closed && !interrupted) failure ??= e instanceof Error ? e : new Error(String(e));
         },
       );
       inflight.add(p);
@@ -248,41 +294,55 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    closed = true;
     progress.stop();
-    // Rows finished out of order are complete too: keep them (resume puts them in order).
-    flush(true);
-    if (done.size) {
-      const rest = [...done.keys()].sort((a, b) => a - b).map((k) => done.get(k)!);
-      writeSync(fd, csvText(rest));
-      fsyncSync(fd);
+    try {
+      // Rows finished out of order are complete too: keep them (resume puts them in order).
+      flush(true);
+      if (done.size) {
+        const rest = [...done.keys()].sort((a, b) => a - b).map((k) => done.get(k)!);
+        writeSync(fd, csvText(rest));
+        fsyncSync(fd);
+      }
+    } catch (e) {
+      failure ??= outputError(e, runsPath);
     }
     closeSync(fd);
     await pool.destroy();
   }
   const ran = next + done.size;
+  if (failure instanceof OutputError) throw failedWrite(failure, failure.path, kept.size + next);
   if (failure) {
-    writeManifest('failed', new Date(), kept.size + ran);
+    writeManifest('failed', new Date(), kept.size + ran, failure instanceof Error ? failure.message : String(failure));
     throw failure;
   }
+  if (held.lock.compromised()) throw failedWrite(held.lock.compromised(), outDir, kept.size + ran);
   if (interrupted) {
-    writeManifest('interrupted', new Date(), kept.size + ran);
+    const by = typeof opts.signal?.reason === 'string' ? ` by ${opts.signal.reason}` : '';
+    writeManifest('interrupted', new Date(), kept.size + ran, `interrupted${by}: ${kept.size + ran} of ${selected.length} rows written; livemig run --resume finishes it`);
     return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: true };
   }
 
-  // A resumed run: rewrite runs.csv in plan order, old and new rows together.
-  if (kept.size > 0) {
-    const fresh = readRunsCsv(runsPath)!;
-    const byId = new Map(kept);
-    for (const row of fresh.rows) if (!byId.has(row[0]!)) byId.set(row[0]!, row);
-    writeAtomic(runsPath, csvText([header, ...selected.map((r) => byId.get(r.runId)!)]));
+  try {
+    // A resumed run: rewrite runs.csv in plan order, old and new rows together.
+    if (kept.size > 0) {
+      const fresh = readRunsCsv(runsPath)!;
+      const byId = new Map(kept);
+      for (const row of fresh.rows) if (!byId.has(row[0]!)) byId.set(row[0]!, row);
+      writeAtomic(runsPath, csvText([header, ...selected.map((r) => byId.get(r.runId)!)]));
+    }
+    if (plan.experiment.timeline)
+      // Runs kept by --resume from an interrupted run have no timeline rows (re-run without --resume for them).
+      writeAtomic(join(outDir, 'timeline.csv'), csvText([[...TIMELINE_COLUMNS], ...selected.flatMap((r) => timelineOf.get(r.runId) ?? [])]));
+    if ((opts.reports ?? !shard) && cluster)
+      await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: CLUSTER_REPORT_METRICS });
+    else if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
+    writeManifest('complete', new Date(), selected.length);
+  } catch (e) {
+    throw failedWrite(e, outDir, selected.length);
   }
-  if (plan.experiment.timeline)
-    // Runs kept by --resume from an interrupted run have no timeline rows (re-run without --resume for them).
-    writeAtomic(join(outDir, 'timeline.csv'), csvText([[...TIMELINE_COLUMNS], ...selected.flatMap((r) => timelineOf.get(r.runId) ?? [])]));
-  if ((opts.reports ?? !shard) && cluster)
-    await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: CLUSTER_REPORT_METRICS });
-  else if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
-  writeManifest('complete', new Date(), selected.length);
+  const gone = removedForGood(outDir, removedReports);
+  if (gone.length) log(`livemig: removed ${gone.length} file${gone.length > 1 ? 's' : ''} an earlier run left in ${outDir} that this experiment does not write: ${gone.join(', ')}`);
   return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: false };
 }
 

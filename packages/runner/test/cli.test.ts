@@ -1,6 +1,6 @@
 // End-to-end tests of the built CLI (dist/cli.js) as a child process: run `npm run build` first.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,126 @@ const billion = {
     },
   },
 };
+
+describe('interrupts, a second run into the same folder, failing writes', () => {
+  // 100 runs of a page-exact sweep: a few seconds, so that signals arrive mid-sweep.
+  const slowish = {
+    ...small,
+    name: 'signals',
+    fidelity: 'page-exact',
+    replications: 10,
+    scenario: { ...small.scenario, vm: { memory: '128 MiB' } },
+    sweep: { params: { 'workload.options.rate': ['50 MiB/s', '100 MiB/s', '150 MiB/s', '200 MiB/s', '250 MiB/s'], strategy: ['precopy', 'stop-and-copy'] } },
+  };
+  const started = (args: string[]) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) => child.on('close', (code, signal) => res({ code, signal, stderr })));
+    return { child, exited };
+  };
+  const rowsIn = (out: string): number => (existsSync(join(dir, out, 'runs.csv')) ? read(out, 'runs.csv').split('\n').length - 2 : -1);
+  const until = async (ok: () => boolean) => {
+    const t0 = Date.now();
+    while (!ok() && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s: a clean stop (exit %i), manifest interrupted, no write after close, and --resume completes it byte for byte', async (signal, code) => {
+    const f = write('signals.json', slowish);
+    if (!existsSync(join(dir, 'signals-clean'))) expect(livemig('run', f, '--out', 'signals-clean', '--workers', '2', '--quiet').code).toBe(0);
+    const out = `signals-${signal}`;
+    const { child, exited } = started(['run', f, '--out', out, '--workers', '2', '--progress', 'none']);
+    await until(() => rowsIn(out) >= 4);
+    child.kill(signal);
+    const r = await exited;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(new RegExp(`livemig: stopping on ${signal} \\(rows done are kept; finish with --resume`));
+    expect(r.stderr).toMatch(/livemig: interrupted after \d+ runs simulated/);
+    expect(r.stderr).not.toMatch(/Error|EBADF|at .*\.js:\d+/);
+    const manifest = JSON.parse(read(out, 'manifest.json'));
+    expect(manifest.status).toBe('interrupted');
+    expect(manifest.reason).toMatch(new RegExp(`^interrupted by ${signal}: \\d+ of 100 rows written; livemig run --resume finishes it$`));
+    // Complete lines only, each a row of the clean run.
+    const partial = read(out, 'runs.csv');
+    expect(partial.endsWith('\n')).toBe(true);
+    const clean = new Set(read('signals-clean', 'runs.csv').split('\n'));
+    for (const line of partial.split('\n')) expect(clean.has(line), line).toBe(true);
+    expect(manifest.rows).toBe(partial.split('\n').length - 2);
+    expect(existsSync(join(dir, out, '.livemig.lock'))).toBe(false);
+    const resumed = livemig('run', f, '--out', out, '--resume', '--workers', '2', '--quiet');
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(read(out, 'runs.csv')).toBe(read('signals-clean', 'runs.csv'));
+    expect(JSON.parse(read(out, 'manifest.json')).status).toBe('complete');
+  });
+
+  it('a second run into a folder another run is writing into fails clearly (exit 2) and writes nothing', async () => {
+    // 100 runs of 512 MiB: the first run is still going when the second has planned (~2 s).
+    const f = write('locking.json', { ...slowish, name: 'locking', scenario: { ...slowish.scenario, vm: { memory: '512 MiB' } } });
+    const first = started(['run', f, '--out', 'locked', '--workers', '1', '--quiet']);
+    await until(() => rowsIn('locked') >= 1);
+    const second = livemig('run', f, '--out', 'locked', '--workers', '1', '--quiet');
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`^livemig: error: .*locked: another livemig run \\(pid ${first.child.pid} on .*, started .*\\) is writing into this folder: wait for it to end, or give this run another --out`));
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    const r = await first.exited;
+    expect(r.code).toBe(0);
+    // The first run's rows, once each, in plan order: nothing of the second interleaved.
+    const ids = (parse(read('locked', 'runs.csv'), { columns: true }) as Array<{ run_id: string }>).map((x) => x.run_id);
+    expect(ids).toEqual(read('locked', 'plan.txt').trim().split('\n'));
+    // Once it is done, the folder is free again.
+    expect(livemig('run', f, '--out', 'locked', '--workers', '2', '--quiet', '--resume').stderr).toBe('');
+  });
+
+  it('files an earlier experiment left in the --out are removed, and the run says which', () => {
+    const byBandwidth = write('stale-a.json', { ...small, name: 'stale-a', replications: 1, sweep: { params: { 'scenario.network.bandwidth': ['1 Gbit/s', '10 Gbit/s'] } } });
+    const byRate = write('stale-b.json', { ...small, name: 'stale-b', replications: 1, sweep: { params: { 'workload.options.rate': ['10 MiB/s', '20 MiB/s'] } } });
+    expect(livemig('run', byBandwidth, '--out', 'stale', '--quiet').code).toBe(0);
+    writeFileSync(join(dir, 'stale', 'notes.txt'), 'mine\n');
+    const before = readdirSync(join(dir, 'stale'));
+    expect(before).toContain('network_bandwidth_Bps-vs-downtime_s.svg');
+    const r = livemig('run', byRate, '--out', 'stale', '--quiet');
+    expect(r.code).toBe(0);
+    const plots = ['network_bandwidth_Bps-vs-bytes_sent.svg', 'network_bandwidth_Bps-vs-downtime_s.svg', 'network_bandwidth_Bps-vs-total_time_s.svg'];
+    expect(r.stderr).toBe(`livemig: removed 3 files an earlier run left in ${join(dir, 'stale')} that this experiment does not write: ${plots.join(', ')}\n`);
+    const after = readdirSync(join(dir, 'stale'));
+    for (const p of plots) expect(after).not.toContain(p);
+    expect(after).toContain('workload_rate_Bps-vs-downtime_s.svg');
+    expect(after).toContain('notes.txt');
+    // Running the same experiment again removes nothing for good and says nothing.
+    expect(livemig('run', byRate, '--out', 'stale', '--quiet').stderr).toBe('');
+  });
+
+  it('disk full: one line naming the file, exit 1, manifest failed with the reason', () => {
+    mkdirSync(join(dir, 'full'));
+    // Every write to /dev/full fails with ENOSPC, as on a full disk.
+    symlinkSync('/dev/full', join(dir, 'full', 'runs.csv'));
+    const r = livemig('run', write('small.json', small), '--out', 'full', '--workers', '1', '--quiet');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`livemig: error: cannot write ${join(dir, 'full', 'runs.csv')}: no space left on the device (ENOSPC)\n`);
+    const manifest = JSON.parse(read('full', 'manifest.json'));
+    expect(manifest.status).toBe('failed');
+    expect(manifest.reason).toBe(`cannot write ${join(dir, 'full', 'runs.csv')}: no space left on the device (ENOSPC)`);
+    expect(existsSync(join(dir, 'full', '.livemig.lock'))).toBe(false);
+  });
+
+  it('a read-only output folder: one line naming the folder, exit 1, nothing written', () => {
+    const ro = join(dir, 'read-only');
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    chmodSync(dir, 0o755);
+    // root writes into read-only folders: run the CLI as nobody then.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = spawnSync(process.execPath, [CLI, 'run', write('small.json', small), '--out', ro, '--workers', '1', '--quiet'], { cwd: dir, encoding: 'utf8', ...asUser });
+    expect(r.stderr).toBe(`livemig: error: cannot write ${ro}: permission denied (a read-only folder?) (EACCES)\n`);
+    expect(r.status).toBe(1);
+    expect(readdirSync(ro)).toEqual([]);
+  });
+});
 
 describe('bad input: a clear message, exit code 2, nothing written', () => {
   const base = { name: 'bad', scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } }, workload: 'uniform', strategy: 'precopy' };
