@@ -106,6 +106,7 @@ program
       if (r.missing.length) process.exitCode = 1;
       return;
     }
+    for (const w of r.warnings ?? []) process.stderr.write(`livemig: warning: ${w}\n`);
     process.stderr.write(`livemig: merged ${r.rows} runs from ${dirs.length} director${dirs.length > 1 ? 'ies' : 'y'} → ${r.outDir}\n`);
   });
 

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { writeReports } from './report/index.js';
 import { InputError } from './errors.js';
 import { csvText, readRunsCsv, writeAtomic } from './output.js';
-import { REPORT_METRICS } from './run.js';
+import { REPORT_METRICS, replicationsWarning } from './run.js';
 import { CLUSTER_REPORT_METRICS } from './cluster/plan.js';
 import { writeClusterReports } from './cluster/report.js';
 
@@ -39,6 +39,8 @@ export interface MergeResult {
   readonly rows: number;
   /** Missing runs as [plan index, run id]. */
   readonly missing: ReadonlyArray<readonly [number, string]>;
+  /** What the reports found worth saying (also in the manifest), e.g. replications that all gave the same row. */
+  readonly warnings?: readonly string[];
 }
 
 function readManifest(dir: string): Manifest {
@@ -97,12 +99,16 @@ export async function mergeShards(dirs: readonly string[], opts: MergeOptions = 
   writeAtomic(join(outDir, 'plan.txt'), planIds.join('\n') + '\n');
   const c = first.columns;
   const isCluster = first.kind === 'cluster' || Array.isArray(first.days);
+  const warnings: string[] = [];
   if (opts.reports ?? true) {
     // A cluster experiment's rows are (configuration, day): its own summary, front and plots.
     if (isCluster) await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: c.params, labelColumns: c.labels, metricColumns: CLUSTER_REPORT_METRICS });
-    else await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: c.params, labelColumns: c.labels, metricColumns: REPORT_METRICS });
+    else {
+      const found = await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: c.params, labelColumns: c.labels, metricColumns: REPORT_METRICS });
+      if (found.identicalReplications !== null) warnings.push(replicationsWarning(found.identicalReplications, String(first.fidelity)));
+    }
   }
-  const manifest = { ...first, status: 'complete', shard: null, rows: planIds.length, merged: { from: dirs.map((d) => resolve(d)), at: new Date().toISOString() } };
+  const manifest = { ...first, status: 'complete', shard: null, rows: planIds.length, merged: { from: dirs.map((d) => resolve(d)), at: new Date().toISOString() }, ...(warnings.length ? { warnings } : {}) };
   writeAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  return { outDir, rows: planIds.length, missing: [] };
+  return { outDir, rows: planIds.length, missing: [], warnings };
 }

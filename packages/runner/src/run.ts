@@ -67,6 +67,18 @@ export interface RunResult {
   readonly interrupted: boolean;
 }
 
+/**
+ * Replications that all gave the same row: said on the console and in the manifest rather than
+ * left as a zero-width "95 % CI". The fluid engine computes expected values, so a seed changes
+ * nothing unless a plugin draws random numbers in it; adding noise to it would model nothing.
+ */
+export function replicationsWarning(replications: number, fidelity: string): string {
+  return (
+    `every configuration's ${replications} replications gave the same row (the ${fidelity} engine${fidelity === 'fluid' ? ' computes expected values, so the seed changes nothing here' : ' drew the same outcome'}): ` +
+    `the 95 % confidence intervals in summary.csv have zero width and the replications add no information. Use "replications": 1${fidelity === 'fluid' ? ', or "fidelity": "page-exact" for run-to-run variation' : ''}`
+  );
+}
+
 /** Runs a plan may have unless `maxRuns` (`--max-runs`) says more: the plan is held in memory, about 1 KB a run. */
 export const DEFAULT_MAX_RUNS = 1_000_000;
 
@@ -162,8 +174,8 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
   const removedReports = removeEarlierReports(outDir);
   // What differs from one run of the same experiment to the next (times, Node, workers) goes to
   // timing.json, so that a committed manifest.json stays as it is when the experiment is re-run.
-  const writeManifest = (status: string, finished?: Date, rows?: number, reason?: string): void => {
-    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ ...manifest(status, rows), ...(reason ? { reason } : {}) }, null, 2) + '\n');
+  const writeManifest = (status: string, finished?: Date, rows?: number, extra: { reason?: string; warnings?: string[] } = {}): void => {
+    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ ...manifest(status, rows), ...extra }, null, 2) + '\n');
     const timing = { started: started.toISOString(), ...(finished ? { finished: finished.toISOString(), elapsed_s: (finished.getTime() - started.getTime()) / 1000 } : {}), node: process.version, workers };
     writeAtomic(join(outDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
   };
@@ -187,7 +199,7 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
     const err = outputError(e, path);
     const reason = err instanceof Error ? err.message : String(err);
     try {
-      writeManifest('failed', new Date(), rows, reason);
+      writeManifest('failed', new Date(), rows, { reason });
     } catch (e2) {
       const again = outputError(e2, join(outDir, 'manifest.json'));
       return err instanceof OutputError ? new OutputError(`${err.message}; manifest.json could not be marked failed either (${(again as Error).message})`, err.path) : err;
@@ -313,16 +325,17 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
   const ran = next + done.size;
   if (failure instanceof OutputError) throw failedWrite(failure, failure.path, kept.size + next);
   if (failure) {
-    writeManifest('failed', new Date(), kept.size + ran, failure instanceof Error ? failure.message : String(failure));
+    writeManifest('failed', new Date(), kept.size + ran, { reason: failure instanceof Error ? failure.message : String(failure) });
     throw failure;
   }
   if (held.lock.compromised()) throw failedWrite(held.lock.compromised(), outDir, kept.size + ran);
   if (interrupted) {
     const by = typeof opts.signal?.reason === 'string' ? ` by ${opts.signal.reason}` : '';
-    writeManifest('interrupted', new Date(), kept.size + ran, `interrupted${by}: ${kept.size + ran} of ${selected.length} rows written; livemig run --resume finishes it`);
+    writeManifest('interrupted', new Date(), kept.size + ran, { reason: `interrupted${by}: ${kept.size + ran} of ${selected.length} rows written; livemig run --resume finishes it` });
     return { outDir, plan, selected: selected.length, ran, reused: kept.size, interrupted: true };
   }
 
+  const warnings: string[] = [];
   try {
     // A resumed run: rewrite runs.csv in plan order, old and new rows together.
     if (kept.size > 0) {
@@ -336,8 +349,12 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
       writeAtomic(join(outDir, 'timeline.csv'), csvText([[...TIMELINE_COLUMNS], ...selected.flatMap((r) => timelineOf.get(r.runId) ?? [])]));
     if ((opts.reports ?? !shard) && cluster)
       await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: CLUSTER_REPORT_METRICS });
-    else if (opts.reports ?? !shard) await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
-    writeManifest('complete', new Date(), selected.length);
+    else if (opts.reports ?? !shard) {
+      const found = await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });
+      if (found.identicalReplications !== null) warnings.push(replicationsWarning(found.identicalReplications, plan.experiment.fidelity));
+    }
+    for (const w of warnings) log(`livemig: warning: ${w}`);
+    writeManifest('complete', new Date(), selected.length, warnings.length ? { warnings } : {});
   } catch (e) {
     throw failedWrite(e, outDir, selected.length);
   }

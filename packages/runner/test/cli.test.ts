@@ -38,7 +38,7 @@ const read = (...p: string[]) => readFileSync(join(dir, ...p), 'utf8');
 const small = {
   name: 'small',
   seed: 3,
-  replications: 2,
+  replications: 1,
   scenario: { vm: { memory: '256 MiB' }, network: { bandwidth: '1 Gbit/s', latency: '0.1 ms' }, wire: { headerBytes: 8 } },
   workload: { use: 'hot-cold', options: { rate: '20 MiB/s' } },
   strategy: 'precopy',
@@ -59,7 +59,7 @@ describe('livemig run', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rows = parse(read('out-w1', 'runs.csv'), { columns: true }) as Record<string, string>[];
-    expect(rows).toHaveLength(2 * 3 * 3 * 2);
+    expect(rows).toHaveLength(2 * 3 * 3);
     expect(Object.keys(rows[0]!).slice(0, 9)).toEqual(['run_id', 'config_id', 'replication', 'seed', 'network_bandwidth_Bps', 'workload_rate_Bps', 'strategy', 'stop', 'workload']);
     expect(rows.map((x) => x.run_id)).toEqual(read('out-w1', 'plan.txt').trim().split('\n'));
     expect(new Set(rows.map((x) => x.network_bandwidth_Bps))).toEqual(new Set(['125000000', '1250000000']));
@@ -73,7 +73,8 @@ describe('livemig run', () => {
     const sc = rows.find((x) => x.strategy === 'stop-and-copy' && x.network_bandwidth_Bps === '125000000')!;
     expect(Number(sc.downtime_s)).toBeCloseTo((65536 * (4096 + 8)) / 125e6 + 1e-4, 6);
     const manifest = JSON.parse(read('out-w1', 'manifest.json'));
-    expect(manifest).toMatchObject({ status: 'complete', seed: 3, rows: 36, plan: { runs: 36 } });
+    expect(manifest).toMatchObject({ status: 'complete', seed: 3, rows: 18, plan: { runs: 18 } });
+    expect(manifest.warnings).toBeUndefined();
     expect(manifest.plugins.map((p: { package: string }) => p.package)).toContain('@livemig/strategy-precopy');
     const files = readdirSync(join(dir, 'out-w1'));
     expect(files).toEqual(expect.arrayContaining(['summary.csv', 'pareto.csv', 'downtime-vs-bytes.svg']));
@@ -88,7 +89,7 @@ describe('livemig run', () => {
     ]);
     expect(codes.map((c) => c.code)).toEqual([0, 0, 0, 0]);
     expect(read('out-w2', 'runs.csv')).toBe(read('out-w1', 'runs.csv'));
-    expect((parse(read('shard-2', 'runs.csv')) as unknown[]).length).toBe(1 + 12);
+    expect((parse(read('shard-2', 'runs.csv')) as unknown[]).length).toBe(1 + 6);
     const m = livemig('merge', 'shard-1', 'shard-2', 'shard-3', '--out', 'merged');
     expect(m.code).toBe(0);
     expect(read('merged', 'runs.csv')).toBe(read('out-w1', 'runs.csv'));
@@ -98,7 +99,7 @@ describe('livemig run', () => {
   it('merge fails on missing and duplicated runs, and --list-missing names them', () => {
     const missing = livemig('merge', 'shard-1', 'shard-3', '--out', 'merged-bad');
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/12 of 36 runs are missing/);
+    expect(missing.stderr).toMatch(/6 of 18 runs are missing/);
     expect(existsSync(join(dir, 'merged-bad'))).toBe(false);
     const list = livemig('merge', 'shard-1', 'shard-3', '--list-missing');
     expect(list.code).toBe(1);
@@ -107,7 +108,7 @@ describe('livemig run', () => {
     expect(list.stdout.trim().split('\n').map((l) => l.split('\t')[1])).toEqual(ids);
     const dup = livemig('merge', 'shard-1', 'shard-2', 'shard-3', 'shard-2', '--out', 'merged-dup');
     expect(dup.code).toBe(1);
-    expect(dup.stderr).toMatch(/12 duplicated run id\(s\)/);
+    expect(dup.stderr).toMatch(/6 duplicated run id\(s\)/);
     expect(existsSync(join(dir, 'merged-dup'))).toBe(false);
   });
 
@@ -251,8 +252,8 @@ describe('interrupts, a second run into the same folder, failing writes', () => 
   });
 
   it('files an earlier experiment left in the --out are removed, and the run says which', () => {
-    const byBandwidth = write('stale-a.json', { ...small, name: 'stale-a', replications: 1, sweep: { params: { 'scenario.network.bandwidth': ['1 Gbit/s', '10 Gbit/s'] } } });
-    const byRate = write('stale-b.json', { ...small, name: 'stale-b', replications: 1, sweep: { params: { 'workload.options.rate': ['10 MiB/s', '20 MiB/s'] } } });
+    const byBandwidth = write('stale-a.json', { ...small, name: 'stale-a', sweep: { params: { 'scenario.network.bandwidth': ['1 Gbit/s', '10 Gbit/s'] } } });
+    const byRate = write('stale-b.json', { ...small, name: 'stale-b', sweep: { params: { 'workload.options.rate': ['10 MiB/s', '20 MiB/s'] } } });
     expect(livemig('run', byBandwidth, '--out', 'stale', '--quiet').code).toBe(0);
     writeFileSync(join(dir, 'stale', 'notes.txt'), 'mine\n');
     const before = readdirSync(join(dir, 'stale'));
@@ -339,6 +340,22 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
 });
 
 describe('what the user meant', () => {
+  it('replications that all give the same row (the deterministic fluid engine) are a warning on the console and in the manifest', () => {
+    const f = write('replicated.json', { ...small, name: 'replicated', replications: 3, sweep: { params: { 'scenario.network.bandwidth': ['1 Gbit/s', '10 Gbit/s'] } } });
+    const r = livemig('run', f, '--out', 'replicated', '--quiet');
+    expect(r.code).toBe(0);
+    const warning =
+      "every configuration's 3 replications gave the same row (the fluid engine computes expected values, so the seed changes nothing here): the 95 % confidence intervals in summary.csv have zero width and the replications add no information. " +
+      'Use "replications": 1, or "fidelity": "page-exact" for run-to-run variation';
+    expect(r.stderr).toBe(`livemig: warning: ${warning}\n`);
+    expect(JSON.parse(read('replicated', 'manifest.json')).warnings).toEqual([warning]);
+    // The page-exact engine draws the pages each replication writes: its replications differ, no warning.
+    const exact = write('replicated-exact.json', { ...small, name: 'replicated-exact', fidelity: 'page-exact', replications: 3, scenario: { ...small.scenario, vm: { memory: '32 MiB' } }, sweep: undefined });
+    const e = livemig('run', exact, '--out', 'replicated-exact', '--quiet');
+    expect(e.stderr).toBe('');
+    expect(JSON.parse(read('replicated-exact', 'manifest.json')).warnings).toBeUndefined();
+  });
+
   it('an unknown strategy lists every strategy that resolves here: first-party, post-copy, hybrid, installed third-party', () => {
     const f = write('warp.json', { name: 'warp', scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } }, workload: 'uniform', strategy: 'warp-drive' });
     const r = livemigIn(root, 'run', f, '--out', join(dir, 'bad-warp'));
@@ -349,7 +366,7 @@ describe('what the user meant', () => {
   it('a trace file named relative to the experiment file is read from its folder, whatever the working directory', () => {
     mkdirSync(join(dir, 'study'), { recursive: true });
     writeFileSync(join(dir, 'study', 'dirty.csv'), 'dirty_pages\n1000\n3000\n2000\n');
-    const f = write('study/traced.json', { ...small, name: 'traced', replications: 1, workload: { use: 'trace', options: { file: 'dirty.csv', workingSet: '64 MiB' } }, sweep: undefined });
+    const f = write('study/traced.json', { ...small, name: 'traced', workload: { use: 'trace', options: { file: 'dirty.csv', workingSet: '64 MiB' } }, sweep: undefined });
     mkdirSync(join(dir, 'elsewhere'), { recursive: true });
     const r = livemigIn(join(dir, 'elsewhere'), 'run', f, '--out', 'out', '--quiet');
     expect(r.stderr).toBe('');
@@ -384,7 +401,7 @@ describe('what the user meant', () => {
     ]);
     expect(lines.at(-1)).toBe('... 999999998 more');
     // The same runs as the whole plan of a small sweep: its first two runs are those of a full build.
-    const full = livemig('plan', join(dir, 'small.json'), '--head', '36');
+    const full = livemig('plan', join(dir, 'small.json'), '--head', '18');
     const head = livemig('plan', join(dir, 'small.json'), '--head', '2');
     expect(head.stdout.split('\n').slice(0, 5)).toEqual(full.stdout.split('\n').slice(0, 5));
   });
@@ -408,8 +425,8 @@ describe('other verbs', () => {
   it('plan prints the run count and first runs; --help covers every verb', async () => {
     const r = livemig('plan', join(dir, 'small.json'), '--head', '2');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^36 runs \(18 configurations × 2 replications\)/);
-    expect(r.stdout).toMatch(/\.\.\. 34 more/);
+    expect(r.stdout).toMatch(/^18 runs \(18 configurations × 1 replication\)/);
+    expect(r.stdout).toMatch(/\.\.\. 16 more/);
     const [help, runHelp, badFlag] = await Promise.all([livemigAsync('--help'), livemigAsync('run', '--help'), livemigAsync('run', join(dir, 'small.json'), '--workers', 'x')]);
     for (const verb of ['run', 'merge', 'plan', 'plugins', 'schema']) expect(help.stdout).toContain(verb);
     expect(runHelp.stdout).toMatch(/--shard <i\/n>/);

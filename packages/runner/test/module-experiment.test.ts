@@ -17,7 +17,7 @@ const livemig = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args
 const experiment = {
   name: 'module-exp',
   seed: 7,
-  replications: 2,
+  replications: 1,
   scenario: { vm: { memory: '256 MiB' }, network: { bandwidth: '1 Gbit/s', latency: '0.1 ms' } },
   workload: { use: 'uniform', options: { rate: '20 MiB/s' } },
   strategy: 'precopy',
@@ -33,7 +33,7 @@ describe('experiment modules', () => {
     const b = livemig('run', 'exp.mjs', '--out', 'from-module', '--quiet');
     expect([a.status, a.stderr, b.status, b.stderr]).toEqual([0, '', 0, '']);
     const rows = readFileSync(join(dir, 'from-json', 'runs.csv'), 'utf8');
-    expect(rows.trim().split('\n')).toHaveLength(1 + 4);
+    expect(rows.trim().split('\n')).toHaveLength(1 + 2);
     expect(readFileSync(join(dir, 'from-module', 'runs.csv'), 'utf8')).toBe(rows);
   });
 

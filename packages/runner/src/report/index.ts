@@ -115,8 +115,25 @@ function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
+/** What {@link writeReports} found out while summarising. */
+export interface ReportFindings {
+  /**
+   * The replications per configuration when every configuration has more than one and each
+   * gave the same value of every metric in all of them (a deterministic engine: the confidence
+   * intervals are then zero-width and the replications add nothing), else null.
+   */
+  readonly identicalReplications: number | null;
+}
+
+/** Whether every configuration was replicated and no metric varied across its replications. */
+export function identicalReplications(summaries: readonly ConfigSummary[]): number | null {
+  if (summaries.length === 0 || summaries.some((s) => s.n < 2)) return null;
+  const same = summaries.every((s) => Object.values(s.metrics).every((m) => m.count === 0 || m.min === m.max));
+  return same ? Math.min(...summaries.map((s) => s.n)) : null;
+}
+
 /** Reads runs.csv and writes summary.csv, pareto.csv and the SVG plots into `dir`. */
-export async function writeReports(opts: WriteReportsOptions): Promise<void> {
+export async function writeReports(opts: WriteReportsOptions): Promise<ReportFindings> {
   const columns: SummaryColumns = {
     paramColumns: opts.paramColumns,
     labelColumns: opts.labelColumns,
@@ -169,4 +186,5 @@ export async function writeReports(opts: WriteReportsOptions): Promise<void> {
   for (const [file, spec] of plots) {
     await writeFile(join(opts.dir, file), await renderSvg(spec));
   }
+  return { identicalReplications: identicalReplications(summaries) };
 }
