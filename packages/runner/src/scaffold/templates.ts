@@ -10,6 +10,12 @@ export interface TemplateInput {
   readonly kind: ScaffoldKind;
   /** Version range of @livemig/core and @livemig/testkit, e.g. `^0.1.0`. */
   readonly range: string;
+  /**
+   * Where the development copies of the livemig packages come from when not from the registry:
+   * package name → npm spec (`file:vendor/livemig-core-0.1.0.tgz`), the testkit's own
+   * @livemig dependencies included. Default: `range` from the registry.
+   */
+  readonly vendored?: Readonly<Record<string, string>>;
 }
 
 const DEFINE: Record<ScaffoldKind, string> = { strategy: 'defineStrategy', 'stop-condition': 'defineStopCondition', workload: 'defineWorkload' };
@@ -150,6 +156,7 @@ export function pluginFiles(t: TemplateInput): Record<string, string> {
     devDependencies: {
       '@livemig/core': t.range,
       '@livemig/testkit': t.range,
+      ...t.vendored,
       'fast-check': '^4.0.0',
       tsup: '^8.5.0',
       typescript: '~6.0.3',
@@ -168,7 +175,8 @@ export function pluginFiles(t: TemplateInput): Record<string, string> {
         null,
         2,
       ) + '\n',
-    '.gitignore': 'node_modules/\ndist/\n*.tgz\n',
+    // The vendored tarballs are what `npm install` installs: keep them with the sources.
+    '.gitignore': `node_modules/\ndist/\n*.tgz\n${t.vendored ? '!vendor/*.tgz\n' : ''}`,
     'README.md': `# ${t.pkg}
 
 A [livemig](https://github.com/livemig/livemig) ${t.kind} plugin: \`${t.name}\`.
@@ -190,6 +198,15 @@ ${
 Development: \`npm install\`, \`npm test\` (the @livemig/testkit conformance suite), \`npm run build\`
 (tsup: ESM and type declarations in \`dist/\`). \`@livemig/core\` is a peer dependency: the runner
 provides it, so your plugin and the runner share one core.
-`,
+${
+  t.vendored
+    ? `
+The livemig packages this plugin is developed against (${Object.keys(t.vendored).join(', ')}) are
+not on the npm registry yet: \`livemig new plugin\` packed them into \`vendor/\` and
+\`package.json\` installs them from there. Once they are published, replace the \`file:vendor/…\`
+specs with \`${t.range}\` and delete \`vendor/\`.
+`
+    : ''
+}`,
   };
 }
