@@ -1,6 +1,6 @@
 // The reproductions added beside SimGrid and QEMU: the geometric-series pre-copy model (Liu et al.
 // 2011 / Akoush et al. 2010), Hines & Gopalan 2009 post-copy with pre-paging, Clark 2005's downtime
-// and total time; and `livemig validate` over the whole directory (the table of the root README).
+// and total time; and `livemig validate` over the whole directory (the table in docs/reproductions.md).
 // Inputs and assumptions: experiments/reproductions/analytic-precopy.md, hines2009-postcopy.md.
 // Runs the built CLI (dist/cli.js): `npm run build` first.
 import { spawnSync } from 'node:child_process';
