@@ -52,6 +52,14 @@ const small = {
   },
 };
 
+/** 10 configurations on the page-exact engine (slow enough to be killed or interrupted mid-sweep). */
+const pageExactSweep = {
+  ...small,
+  fidelity: 'page-exact',
+  scenario: { ...small.scenario, vm: { memory: '128 MiB' } },
+  sweep: { params: { 'workload.options.rate': ['50 MiB/s', '100 MiB/s', '150 MiB/s', '200 MiB/s', '250 MiB/s'], strategy: ['precopy', 'stop-and-copy'] } },
+};
+
 describe('livemig run', () => {
   it('writes runs.csv, manifest, plan and reports that parse, one row per run in plan order', () => {
     const f = write('small.json', small);
@@ -113,14 +121,7 @@ describe('livemig run', () => {
   });
 
   it('resumes after SIGKILL mid-sweep without losing or duplicating a row', async () => {
-    const exp = {
-      ...small,
-      name: 'slow',
-      fidelity: 'page-exact',
-      replications: 3,
-      scenario: { ...small.scenario, vm: { memory: '128 MiB' } },
-      sweep: { params: { 'workload.options.rate': ['50 MiB/s', '100 MiB/s', '150 MiB/s', '200 MiB/s', '250 MiB/s'], strategy: ['precopy', 'stop-and-copy'] } },
-    };
+    const exp = { ...pageExactSweep, name: 'slow', replications: 3 };
     const f = write('slow.json', exp);
     const child = spawn(process.execPath, [CLI, 'run', f, '--out', 'killed', '--workers', '1', '--quiet'], { cwd: dir, stdio: 'ignore' });
     const runs = join(dir, 'killed', 'runs.csv');
@@ -179,14 +180,7 @@ const billion = {
 
 describe('interrupts, a second run into the same folder, failing writes', () => {
   // 100 runs of a page-exact sweep: a few seconds, so that signals arrive mid-sweep.
-  const slowish = {
-    ...small,
-    name: 'signals',
-    fidelity: 'page-exact',
-    replications: 10,
-    scenario: { ...small.scenario, vm: { memory: '128 MiB' } },
-    sweep: { params: { 'workload.options.rate': ['50 MiB/s', '100 MiB/s', '150 MiB/s', '200 MiB/s', '250 MiB/s'], strategy: ['precopy', 'stop-and-copy'] } },
-  };
+  const slowish = { ...pageExactSweep, name: 'signals', replications: 10 };
   const started = (args: string[]) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: dir });
     let stderr = '';
