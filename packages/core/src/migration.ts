@@ -7,11 +7,14 @@
  * the fluid engine, alone on a link or among other flows in a cluster.
  */
 import { transition, type VmState } from './lifecycle.js';
-import { createFluidMemory, createPageExactMemory, latenciesOf, type DeltaCompression, type Fidelity, type GuestMemory, type PageBudget, type PageCosts, type SendAction, type SendStats } from './memory.js';
+import { createFluidMemory, createPageExactMemory, type DeltaCompression, type Fidelity, type GuestMemory, type PageBudget, type PageCosts, type SendAction, type SendStats } from './memory.js';
 import type { VmSpec } from './model.js';
 import { pageCountOf } from './model.js';
 import type { Rng } from './rng.js';
-import { checkService, createServiceRecorder, serviceRates, type ServiceLocation, type ServiceModel, type TimelineSegment } from './service.js';
+import { driveMigration, type ServiceTraffic } from './drive.js';
+import { createKernel } from './kernel.js';
+import { createNetwork, type Link } from './network.js';
+import { checkService, createServiceRecorder, type ServiceModel, type TimelineSegment } from './service.js';
 import type { RoundRecord, RoundView, StopCondition, StopVerdict } from './stop.js';
 import type { Workload } from './workload.js';
 
@@ -275,12 +278,19 @@ export function createMemory(setup: Pick<MigrationSetup, 'vm' | 'workload' | 'fi
 }
 
 /**
- * Run one migration alone on its path and return its metrics and trace. The bandwidth is
- * min(path bandwidth, the transfer's cap); each new message pays the latency once.
+ * Run one migration alone on its path and return its metrics and trace: a network of one link
+ * (the path's bottleneck bandwidth and latency per message), so the rate is min(bandwidth, the
+ * transfer's cap) and each new message pays the latency once. With `service`, the VM's own
+ * traffic shares the source NIC max-min fairly and leaves by a NIC of its own at the
+ * destination.
  */
 export function simulateMigration(setup: MigrationSetup): MigrationResult {
   if (!(setup.bandwidth_Bps > 0)) throw new RangeError(`bandwidth must be > 0 bytes/s, got ${setup.bandwidth_Bps}`);
   if (!(setup.latency_s >= 0)) throw new RangeError(`latency must be >= 0 s, got ${setup.latency_s}`);
+  const failure = setup.failure;
+  if (failure && !(failure.at_s >= 0)) throw new RangeError(`failure.at_s must be >= 0 s, got ${failure.at_s}`);
+  const service = setup.service;
+  const nic = service ? checkService(service, setup.bandwidth_Bps) : 0;
   const memory = createMemory(setup);
   const { m, metrics, trace, clock } = createMigration({
     vm: setup.vm,
@@ -291,93 +301,37 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
     rng: setup.rng,
     trace: setup.trace ?? false,
   });
-  const it = setup.strategy.migrate(m);
-  const limit = setup.maxActions ?? 10_000_000;
-  const failure = setup.failure;
-  if (failure && !(failure.at_s >= 0)) throw new RangeError(`failure.at_s must be >= 0 s, got ${failure.at_s}`);
-  let failAt = failure ? failure.at_s : Infinity;
-  let now = 0;
-  let wire = 0; // bytes on the wire, for a migration cut short by a failure
-  let answer = 0;
-  const service = setup.service;
-  const nic = service ? checkService(service, setup.bandwidth_Bps) : 0;
-  const rec = createServiceRecorder(setup.timeline ?? false);
-  /** Where the VM serves from at time `t` inside the current action (states change between actions only). */
-  const locationAt = (t: number): ServiceLocation => {
-    const v = clock.view();
-    if (v.finished) return v.lost ? 'gone' : v.destination === 'active' ? 'destination' : 'source';
-    if (v.destination === 'active') return t < v.resumedAt_s + m.costs.redirect_s - 1e-12 ? 'destination-redirecting' : 'destination';
-    if (v.source === 'paused') return 'paused';
-    return v.source === 'migrating' ? 'source-tracking' : 'source';
-  };
-  /** Account [t0, t0 + d) for the service, split where the redirect ends. */
-  const account = (t0: number, d: number, migrationCap_Bps: number): void => {
-    if (!service || !(d > 0)) return;
-    const v = clock.view();
-    const cut = v.destination === 'active' ? v.resumedAt_s + m.costs.redirect_s : Infinity;
-    const parts: Array<[number, number]> = cut > t0 && cut < t0 + d ? [[t0, cut - t0], [cut, t0 + d - cut]] : [[t0, d]];
-    for (const [t, dt] of parts) {
-      const r = serviceRates(service, nic, locationAt(t), m.memory.speed, migrationCap_Bps);
-      rec.add(t, dt, r.service_Bps, r.migration_Bps, v.phase ?? 'prepare');
+  // Links: 0 the path; with a service, the destination's NIC, and the source's when it is not the path.
+  const links: Link[] = [{ id: 'path', bandwidth_Bps: setup.bandwidth_Bps, latency_s: setup.latency_s }];
+  let route: number[] = [0];
+  let traffic: ServiceTraffic | undefined;
+  if (service) {
+    const dest = links.push({ id: 'destination-nic', bandwidth_Bps: nic, latency_s: 0 }) - 1;
+    let source = 0;
+    if (service.nic_Bps !== undefined) {
+      source = links.push({ id: 'source-nic', bandwidth_Bps: nic, latency_s: 0 }) - 1;
+      route = [0, source];
     }
-  };
-  for (let i = 0; ; i++) {
-    if (i > limit) throw new Error(`strategy yielded more than ${limit} actions: it does not terminate`);
-    const step = it.next(answer);
-    if (step.done) break;
-    const a = step.value;
-    let bytes = 0;
-    let transfer_s = 0;
-    let rate = 0;
-    if (a.kind === 'send') {
-      if (!(a.bytes >= 0)) throw new RangeError(`strategy sent ${a.bytes} bytes`);
-      rate = Math.min(setup.bandwidth_Bps, a.cap_Bps);
-      // With service traffic, the migration gets its max-min fair share of the source NIC.
-      if (service) rate = serviceRates(service, nic, locationAt(now), m.memory.speed, rate).migration_Bps;
-      bytes = a.bytes;
-      transfer_s = a.bytes > 0 ? a.bytes / rate : 0;
-      answer = latenciesOf(a) * setup.latency_s + transfer_s;
-    } else {
-      if (!(a.seconds >= 0)) throw new RangeError(`strategy waited ${a.seconds} s`);
-      answer = a.seconds;
-    }
-    // Service accounting: the latency part carries no migration bytes, then the transfer.
-    const latencyPart = answer - transfer_s;
-    const accountUpTo = (d: number): void => {
-      account(now, Math.min(d, latencyPart), 0);
-      if (d > latencyPart) account(now + latencyPart, d - latencyPart, rate);
-    };
-    if (now + answer > failAt) {
-      // The failure strikes during this action: the part of its bytes already sent is wasted.
-      const into = failAt - now;
-      const latency = answer - transfer_s;
-      accountUpTo(into);
-      if (transfer_s > 0) wire += bytes * Math.max(0, Math.min(1, (into - latency) / transfer_s));
-      clock.advance(into);
-      now = failAt;
-      failAt = Infinity;
-      if (clock.fail(failure!.component, wire)) {
-        it.return(undefined);
-        break;
-      }
-      if (service) {
-        // The failure did not matter: the rest of the action goes on at the same rates.
-        const rest = answer - into;
-        const fromLatency = Math.max(0, latency - into);
-        account(now, fromLatency, 0);
-        account(now + fromLatency, rest - fromLatency, rate);
-      }
-      clock.advance(answer - into);
-      now += answer - into;
-      wire += bytes * (transfer_s > 0 ? 1 - Math.max(0, Math.min(1, (into - latency) / transfer_s)) : 1);
-      continue;
-    }
-    wire += bytes;
-    accountUpTo(answer);
-    clock.advance(answer);
-    now += answer;
+    traffic = { model: service, sourceRoute: [source], destinationRoute: [dest] };
   }
-  if (service) metrics.service_bytes_lost = Math.min(service.demand_Bps, nic) * now - rec.served_bytes;
+  const kernel = createKernel();
+  const network = createNetwork(kernel, links);
+  const rec = createServiceRecorder(setup.timeline ?? false);
+  const driven = driveMigration({
+    kernel,
+    network,
+    m,
+    clock,
+    strategy: setup.strategy,
+    path: { route, latency_s: setup.latency_s },
+    ...(traffic ? { service: traffic, recorder: rec } : {}),
+    ...(setup.maxActions !== undefined ? { maxActions: setup.maxActions } : {}),
+    onEnd: () => {},
+  });
+  if (failure) kernel.at(failure.at_s, () => driven.fail(failure.component));
+  kernel.run();
+  if (!driven.ended) throw new Error('the strategy stopped without ending the migration (it waits for nothing)');
+  if (service) metrics.service_bytes_lost = Math.min(service.demand_Bps, nic) * metrics.total_time_s - rec.served_bytes;
   return { metrics, trace, timeline: rec.timeline };
 }
 

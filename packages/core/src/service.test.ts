@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRng } from './rng.js';
 import { prepare, simulateMigration, stopAndCopy, syncBitmap, type CopyStrategy, type MigrationSetup } from './migration.js';
-import { serviceRates, type ServiceModel } from './service.js';
+import { serviceDemand, type ServiceModel } from './service.js';
 import type { StopCondition } from './stop.js';
 import type { Workload } from './workload.js';
 
@@ -67,15 +67,38 @@ describe('service traffic on the source NIC', () => {
     const r = simulateMigration(base({ strategy: precopy(30e3, 1), service: { demand_Bps: 80e3 }, timeline: true }));
     expect(r.timeline[0]).toMatchObject({ service_Bps: 70e3, migration_Bps: 30e3 });
     expect(r.metrics.total_time_s).toBeCloseTo(1e6 / 30e3 + 0.2, 9);
-    // Demand 50 kB/s × (1 − 0.1 tracking) = 45 kB/s, below its share: minus 0.5 × 30 kB/s of CPU = 30 kB/s.
-    const s = serviceRates({ demand_Bps: 50e3, trackingOverhead: 0.1, cpuCostPerMigrationByte: 0.5 }, 100e3, 'source-tracking', 1, 30e3);
-    expect(s.migration_Bps).toBeCloseTo(30e3, 6);
-    expect(s.service_Bps).toBeCloseTo(30e3, 6);
-    // A throttled guest serves in proportion to its speed; a paused one not at all.
-    expect(serviceRates({ demand_Bps: 50e3 }, 100e3, 'source', 0.4, 0).service_Bps).toBeCloseTo(20e3, 9);
-    expect(serviceRates({ demand_Bps: 50e3 }, 100e3, 'paused', 1, 30e3)).toEqual({ service_Bps: 0, migration_Bps: 30e3 });
-    // At the destination the service has its own NIC again.
-    expect(serviceRates({ demand_Bps: 80e3 }, 100e3, 'destination', 1, 100e3)).toEqual({ service_Bps: 80e3, migration_Bps: 100e3 });
+    // Demand 50 kB/s × (1 − 0.1 tracking) = 45 kB/s, below its share 70: minus 0.5 × 30 kB/s of CPU = 30 kB/s.
+    const t = simulateMigration(
+      base({ strategy: precopy(30e3, 1), service: { demand_Bps: 50e3, trackingOverhead: 0.1, cpuCostPerMigrationByte: 0.5 }, timeline: true }),
+    );
+    expect(t.timeline[0]!.migration_Bps).toBeCloseTo(30e3, 6);
+    expect(t.timeline[0]!.service_Bps).toBeCloseTo(30e3, 6);
+    // A throttled guest serves in proportion to its speed; a paused or redirecting one not at all.
+    expect(serviceDemand({ demand_Bps: 50e3 }, 'source', 0.4)).toBeCloseTo(20e3, 9);
+    expect(serviceDemand({ demand_Bps: 50e3, scalesWithGuestSpeed: false }, 'source', 0.4)).toBe(50e3);
+    expect(serviceDemand({ demand_Bps: 50e3 }, 'paused', 1)).toBe(0);
+    expect(serviceDemand({ demand_Bps: 50e3 }, 'destination-redirecting', 1)).toBe(0);
+    expect(serviceDemand({ demand_Bps: 80e3 }, 'destination', 1)).toBe(80e3);
+  });
+
+  it('at the destination the service has its own NIC again while post-copy still sends over the source NIC', () => {
+    // A strategy that resumes at the destination first, then sends the memory: the service (80 of
+    // a 100 kB/s NIC) no longer shares with the migration, which gets the whole path.
+    const postcopyLike: CopyStrategy = {
+      *migrate(m) {
+        if (!(yield* prepare(m))) return;
+        m.suspend();
+        m.resumeAtDestination();
+        yield* m.wait(0.05);
+        m.memory.selectAll();
+        const stats = yield* m.memory.send({ cap_Bps: Infinity });
+        m.endRound(stats);
+        m.release(true, 'sent');
+      },
+    };
+    const r = simulateMigration(base({ strategy: postcopyLike, costs: { redirect_s: 0.05 }, service: { demand_Bps: 80e3 }, timeline: true }));
+    const sending = r.timeline.find((s) => s.migration_Bps > 0)!;
+    expect(sending).toMatchObject({ service_Bps: 80e3, migration_Bps: 100e3 });
   });
 
   it('rejects a bad service model', () => {

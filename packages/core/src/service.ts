@@ -1,12 +1,11 @@
 /**
  * Service impact of a migration: the VM's own traffic (e.g. a web server's replies) leaves
  * through the same source NIC as the migration flow. While both are active they share the NIC
- * max-min fairly ({@link maxMinFairRates}): the migration capped by its rate limit and the path
+ * max-min fairly on the network: the migration capped by its rate limit and the path
  * bandwidth, the service by its demand. The service stops while the VM is paused and resumes at
  * the destination after the network redirect (where it no longer meets the migration's
  * outbound flow).
  */
-import { maxMinFairRates } from './network.js';
 
 /** The VM's service traffic during a migration (all rates in bytes/s). */
 export interface ServiceModel {
@@ -53,37 +52,25 @@ export function checkService(s: ServiceModel, pathBandwidth_Bps: number): number
 }
 
 /**
- * The service's and the migration's rates while a transfer is on the wire (`migrationCap_Bps`
- * > 0) or not (0). Both share the source NIC only while the VM runs at the source; the
- * service is 0 while paused or redirecting, and at the destination it has a NIC to itself.
+ * What the service asks of the network where the VM is (bytes/s): its demand scaled by the
+ * guest's speed (throttling, post-copy stalls), less the tracking overhead while dirty logging
+ * is on, and 0 while the VM is paused, redirecting or gone. The network then shares the NIC
+ * max-min fairly between it and the migration.
  */
-export function serviceRates(
-  s: ServiceModel,
-  nic_Bps: number,
-  at: ServiceLocation,
-  guestSpeed: number,
-  migrationCap_Bps: number,
-): { service_Bps: number; migration_Bps: number } {
+export function serviceDemand(s: ServiceModel, at: ServiceLocation, guestSpeed: number): number {
+  if (!(at === 'source' || at === 'source-tracking' || at === 'destination')) return 0;
   const speed = s.scalesWithGuestSpeed === false ? 1 : guestSpeed;
-  let demand = s.demand_Bps * speed;
-  if (at === 'source-tracking') demand *= 1 - (s.trackingOverhead ?? 0);
-  const serving = at === 'source' || at === 'source-tracking' || at === 'destination';
-  if (!serving) demand = 0;
-  if (migrationCap_Bps <= 0) return { service_Bps: Math.min(demand, nic_Bps), migration_Bps: 0 };
-  // At the destination the service leaves by another NIC; the migration still crosses the source's.
-  if (at === 'destination') return { service_Bps: Math.min(demand, nic_Bps), migration_Bps: Math.min(migrationCap_Bps, nic_Bps) };
-  if (demand <= 0) return { service_Bps: 0, migration_Bps: Math.min(migrationCap_Bps, nic_Bps) };
-  const [migration_Bps, share] = maxMinFairRates([nic_Bps], [
-    { route: [0], cap_Bps: migrationCap_Bps },
-    { route: [0], cap_Bps: demand },
-  ]) as unknown as [number, number];
-  const cpu = (s.cpuCostPerMigrationByte ?? 0) * migration_Bps;
-  return { service_Bps: Math.max(0, share - cpu), migration_Bps };
+  const demand = s.demand_Bps * speed;
+  return at === 'source-tracking' ? demand * (1 - (s.trackingOverhead ?? 0)) : demand;
+}
+
+/** Receives constant-rate pieces of a timeline. */
+export interface TimelineRecorder {
+  add(t_s: number, duration_s: number, service_Bps: number, migration_Bps: number, phase: string): void;
 }
 
 /** Collects timeline segments (merging neighbours with equal rates and phase) and the service bytes. */
-export function createServiceRecorder(record: boolean): {
-  add(t_s: number, duration_s: number, service_Bps: number, migration_Bps: number, phase: string): void;
+export function createServiceRecorder(record: boolean): TimelineRecorder & {
   readonly served_bytes: number;
   readonly timeline: TimelineSegment[];
 } {

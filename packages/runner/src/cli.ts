@@ -167,8 +167,8 @@ program
       process.stdout.write(JSON.stringify(described, null, 2) + '\n');
       return;
     }
-    const titles = { strategy: 'Strategies', 'stop-condition': 'Stop conditions', workload: 'Workloads', trigger: 'Triggers (cluster experiments)' } as const;
-    for (const kind of ['strategy', 'stop-condition', 'workload', 'trigger'] as const) {
+    const titles = { strategy: 'Strategies', 'stop-condition': 'Stop conditions', workload: 'Workloads', scheduler: 'Schedulers (scenario experiments)', trigger: 'Triggers (cluster experiments)' } as const;
+    for (const kind of ['strategy', 'stop-condition', 'workload', 'scheduler', 'trigger'] as const) {
       const ofKind = described.filter((d) => d.kind === kind);
       if (ofKind.length === 0) continue;
       process.stdout.write(`\n${titles[kind]}:\n`);

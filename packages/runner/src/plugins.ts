@@ -29,12 +29,13 @@ const FIRST_PARTY: ReadonlyArray<{ pkg: string; kind: PluginKind; alias?: string
   { pkg: '@livemig/strategy-precopy', kind: 'strategy', alias: 'precopy' },
   { pkg: '@livemig/strategy-stop-and-copy', kind: 'strategy', alias: 'stop-and-copy' },
   { pkg: '@livemig/stop-conditions', kind: 'stop-condition' },
+  { pkg: '@livemig/schedulers', kind: 'scheduler' },
   { pkg: '@livemig/workloads', kind: 'workload' },
   { pkg: '@livemig/triggers', kind: 'trigger' },
 ];
 
-const KIND_WORD: Record<PluginKind, string> = { strategy: 'strategy', 'stop-condition': 'stop condition', workload: 'workload', trigger: 'trigger' };
-const KIND_PLURAL: Record<PluginKind, string> = { strategy: 'strategies', 'stop-condition': 'stop conditions', workload: 'workloads', trigger: 'triggers' };
+const KIND_WORD: Record<PluginKind, string> = { strategy: 'strategy', 'stop-condition': 'stop condition', workload: 'workload', trigger: 'trigger', scheduler: 'scheduler' };
+const KIND_PLURAL: Record<PluginKind, string> = { strategy: 'strategies', 'stop-condition': 'stop conditions', workload: 'workloads', trigger: 'triggers', scheduler: 'schedulers' };
 
 /** Every plugin object a module exports: default, `plugins`, and named plugins or records/arrays of them. */
 export function pluginsOf(mod: Record<string, unknown>): Array<{ key: string; plugin: AnyPlugin }> {

@@ -1,0 +1,2 @@
+import { packageConfig } from '../../tsup.base.js';
+export default packageConfig();
