@@ -210,7 +210,8 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
         onRate: rateChanged,
         // The next round, started from the previous one's onDone, takes its place on the links.
         ...(flow ? { follows: flow } : {}),
-        onDone: () => complete(latency + f.transfer_s),
+        // The time the send took on the simulated clock (latency and every change of rate included).
+        onDone: () => complete(kernel.now - actionStart),
       });
       flow = live = f;
       open();
