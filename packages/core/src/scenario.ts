@@ -72,7 +72,7 @@ export interface ScenarioSetup {
   readonly background?: readonly BackgroundFlow[];
   readonly fidelity: 'fluid' | 'page-exact';
   readonly costs: MigrationCosts;
-  readonly pageCosts?: PageCosts;
+  readonly pageCosts?: Partial<Omit<PageCosts, 'pageSize_bytes'>>;
   readonly zeroFraction?: number;
   readonly maxActions?: number;
 }
@@ -105,6 +105,8 @@ export interface ScenarioMetrics {
   downtime_max_s: number;
   total_time_mean_s: number;
   total_time_max_s: number;
+  /** Mean pre-copy rounds per migration (first full pass included). */
+  rounds_mean: number;
   bytes_sent: number;
   wait_total_s: number;
   wait_max_s: number;
@@ -365,6 +367,7 @@ export function simulateScenario(setup: ScenarioSetup): ScenarioResult {
     downtime_max_s: 0,
     total_time_mean_s: 0,
     total_time_max_s: 0,
+    rounds_mean: 0,
     bytes_sent: 0,
     wait_total_s: 0,
     wait_max_s: 0,
@@ -378,12 +381,14 @@ export function simulateScenario(setup: ScenarioSetup): ScenarioResult {
     mm.total_time_mean_s += x.metrics.total_time_s;
     mm.total_time_max_s = Math.max(mm.total_time_max_s, x.metrics.total_time_s);
     mm.bytes_sent += x.metrics.bytes_sent;
+    mm.rounds_mean += x.metrics.rounds;
     mm.wait_total_s += x.wait_s;
     mm.wait_max_s = Math.max(mm.wait_max_s, x.wait_s);
   }
   if (list.length) {
     mm.downtime_mean_s = mm.downtime_total_s / list.length;
     mm.total_time_mean_s /= list.length;
+    mm.rounds_mean /= list.length;
   }
   return { metrics: mm, migrations: list };
 }

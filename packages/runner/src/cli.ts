@@ -20,6 +20,8 @@ import { runnerVersion } from './output.js';
 import { DEFAULT_MAX_RUNS, parseShard, runExperiment, shardFromEnv } from './run.js';
 import { CLUSTER_METRIC_COLUMNS, clusterPlanOf } from './cluster/plan.js';
 import { clusterExperimentSchema } from './cluster/experiment.js';
+import { SCENARIO_METRIC_COLUMNS, scenarioPlanOf } from './scenario/plan.js';
+import { scenarioExperimentSchema } from './scenario/experiment.js';
 import { registerNew } from './scaffold/index.js';
 import { registerValidationCommands } from './validate-cli.js';
 
@@ -43,7 +45,7 @@ const program = new Command('livemig')
 
 program
   .command('run')
-  .description('run an experiment file (every run of its sweep) in worker threads; writes runs.csv, manifest.json, summary.csv, pareto.csv and SVG plots. A file with "kind": "cluster" runs trigger policies over whole PlanetLab days (one row per configuration and day)')
+  .description('run an experiment file (every run of its sweep) in worker threads; writes runs.csv, manifest.json, summary.csv, pareto.csv and SVG plots. A file with "kind": "scenario" runs many VMs on one network (a row per run, migrations.csv a row per migration); "kind": "cluster" runs trigger policies over whole PlanetLab days (one row per configuration and day)')
   .argument('<file>', 'experiment file (JSON)')
   .option('-o, --out <dir>', 'output directory (default: results/<name>, for a shard results/<name>/shards/<i>-of-<n>)')
   .option('-w, --workers <n>', 'worker threads (default and maximum: the cores, os.availableParallelism())', int('--workers', 1))
@@ -132,6 +134,20 @@ program
       if (cluster.runs.length > o.head) process.stdout.write(`... ${cluster.runs.length - o.head} more\n`);
       return;
     }
+    const scenario = await scenarioPlanOf(file, seedOpt);
+    if (scenario) {
+      const configs = scenario.configs.length;
+      const x = scenario.configs[0]!.expanded;
+      process.stdout.write(`${scenario.runs.length} runs (${configs} configuration${configs > 1 ? 's' : ''} × ${scenario.experiment.replications} replication${scenario.experiment.replications > 1 ? 's' : ''}), seed ${scenario.seed}, scenario experiment: ${x.hosts.length} hosts, ${x.vms.length} VMs, ${x.requests.length} migrations (first configuration)\n`);
+      process.stdout.write(`columns: ${['run_id', 'config_id', 'replication', 'seed', ...scenario.paramColumns, ...scenario.labelColumns, ...SCENARIO_METRIC_COLUMNS].join(', ')}\n`);
+      process.stdout.write(['index', 'run_id', 'config_id', 'replication', 'seed', ...scenario.paramColumns, ...scenario.labelColumns].join('\t') + '\n');
+      for (const r of scenario.runs.slice(0, o.head)) {
+        const m = scenario.configMeta[r.configIndex]!;
+        process.stdout.write([r.index, r.runId, m.configId, r.replication, r.seed, ...m.cells].join('\t') + '\n');
+      }
+      if (scenario.runs.length > o.head) process.stdout.write(`... ${scenario.runs.length - o.head} more\n`);
+      return;
+    }
     // Only the runs shown are built: the count of a 10⁹-run sweep comes at once.
     const plan = await buildPlan(file, { ...seedOpt, head: o.head });
     const configs = plan.configCount;
@@ -188,7 +204,7 @@ program
   .description('print (or write) the JSON Schema of experiment files, for editors ("$schema" in the file)')
   .option('-o, --out <file>', 'write to a file instead of stdout')
   .action((o: { out?: string }) => {
-    const text = JSON.stringify(experimentJsonSchema(clusterExperimentSchema), null, 2) + '\n';
+    const text = JSON.stringify(experimentJsonSchema(clusterExperimentSchema, scenarioExperimentSchema), null, 2) + '\n';
     if (o.out) {
       mkdirSync(dirname(o.out), { recursive: true });
       writeFileSync(o.out, text);

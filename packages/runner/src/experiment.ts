@@ -138,9 +138,9 @@ export const defineExperiment = <const E extends ExperimentInput & { sweep?: unk
 export type Experiment = z.output<typeof experimentSchema>;
 
 /** The JSON Schema of experiment files, for editors (`"$schema"` in the file). */
-export function experimentJsonSchema(cluster?: z.ZodType): Record<string, unknown> {
-  // Cluster experiments ("kind": "cluster") are the other branch (their schema imports this module's parts).
-  const s = z.toJSONSchema(cluster ? z.union([experimentSchema, cluster]) : experimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+export function experimentJsonSchema(...kinds: z.ZodType[]): Record<string, unknown> {
+  // Cluster ("kind": "cluster") and scenario ("kind": "scenario") experiments are the other branches (their schemas import this module's parts).
+  const s = z.toJSONSchema(kinds.length ? z.union([experimentSchema, ...kinds]) : experimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return { ...s, title: 'livemig experiment', $id: 'https://livemig.dev/schema/experiment.schema.json' };
 }
 

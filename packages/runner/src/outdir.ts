@@ -125,7 +125,7 @@ export function lockOutDir(outDir: string): OutDirLock {
 }
 
 /** Files `livemig run` and `livemig merge` write, besides manifest.json and timing.json. */
-const OUTPUT_FILE = /^(runs\.csv|plan\.txt|summary\.csv|pareto\.csv|timeline\.csv|[\w.-]+-vs-[\w.-]+\.svg)$/;
+const OUTPUT_FILE = /^(runs\.csv|plan\.txt|summary\.csv|pareto\.csv|timeline\.csv|migrations\.csv|[\w.-]+-vs-[\w.-]+\.svg)$/;
 
 /**
  * Remove the reports and plots an earlier run left in `outDir` (a folder with a livemig

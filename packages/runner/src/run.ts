@@ -22,6 +22,9 @@ import { TIMELINE_COLUMNS } from './simulate.js';
 import { createProgress, type Progress } from './progress.js';
 import { CLUSTER_METRIC_COLUMNS, CLUSTER_REPORT_METRICS, clusterPlanOf, type ClusterPlan } from './cluster/plan.js';
 import { writeClusterReports } from './cluster/report.js';
+import { SCENARIO_METRIC_COLUMNS, SCENARIO_MIGRATION_COLUMNS, scenarioPlanOf, type ScenarioPlan } from './scenario/plan.js';
+import { writeScenarioReports } from './scenario/report.js';
+import type { ScenarioWorkerInit } from './scenario/worker.js';
 import { lockOutDir, OutputError, outputError, removedForGood, removeEarlierReports, type OutDirLock } from './outdir.js';
 
 /** A slice of the plan: runs whose plan index % count === index − 1. */
@@ -57,7 +60,7 @@ export interface RunOptions {
 
 export interface RunResult {
   readonly outDir: string;
-  readonly plan: Plan | ClusterPlan;
+  readonly plan: Plan | ClusterPlan | ScenarioPlan;
   /** Runs of this plan (or shard). */
   readonly selected: number;
   /** Runs simulated now. */
@@ -129,11 +132,13 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
   const seedOpt = opts.seed === undefined ? {} : { seed: opts.seed };
   // A cluster experiment ("kind": "cluster") has its own plan, columns, worker and reports.
   const cluster: ClusterPlan | null = await clusterPlanOf(file, seedOpt);
-  const plan: Plan | ClusterPlan = cluster ?? (await buildPlan(file, { ...seedOpt, maxRuns: opts.maxRuns ?? DEFAULT_MAX_RUNS }));
-  const metricColumns: readonly string[] = cluster ? CLUSTER_METRIC_COLUMNS : METRIC_COLUMNS;
+  // So has a scenario experiment ("kind": "scenario"), which also writes migrations.csv.
+  const scenario: ScenarioPlan | null = cluster ? null : await scenarioPlanOf(file, seedOpt);
+  const plan: Plan | ClusterPlan | ScenarioPlan = cluster ?? scenario ?? (await buildPlan(file, { ...seedOpt, maxRuns: opts.maxRuns ?? DEFAULT_MAX_RUNS }));
+  const metricColumns: readonly string[] = cluster ? CLUSTER_METRIC_COLUMNS : scenario ? SCENARIO_METRIC_COLUMNS : METRIC_COLUMNS;
   const shard = opts.shard;
   const outDir = resolve(opts.out ?? (shard ? join('results', plan.experiment.name, 'shards', `${shard.index}-of-${shard.count}`) : join('results', plan.experiment.name)));
-  const header = cluster ? ['run_id', 'config_id', 'replication', 'seed', ...plan.paramColumns, ...plan.labelColumns, ...metricColumns] : headerOf(plan);
+  const header = cluster || scenario ? ['run_id', 'config_id', 'replication', 'seed', ...plan.paramColumns, ...plan.labelColumns, ...metricColumns] : headerOf(plan);
   const selected = plan.runs.filter((r) => inShard(r, shard));
   const runsPath = join(outDir, 'runs.csv');
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -182,7 +187,7 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
   const manifest = (status: string, rows?: number) => ({
     livemig: runnerVersion(),
     status,
-    kind: cluster ? 'cluster' : 'migration',
+    kind: cluster ? 'cluster' : scenario ? 'scenario' : 'migration',
     experiment: { name: plan.experiment.name, file: plan.file, sha256: plan.fileSha256 },
     seed: plan.seed,
     fidelity: plan.experiment.fidelity,
@@ -253,12 +258,14 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
   const progress: Progress = createProgress(opts.progress ?? 'auto', todo.length, log);
   const batch = Math.max(1, Math.min(256, Math.floor(todo.length / (workers * 16))));
   const pool = new Tinypool({
-    filename: workerFile(cluster ? 'cluster-worker' : 'worker'),
+    filename: workerFile(cluster ? 'cluster-worker' : scenario ? 'scenario-worker' : 'worker'),
     minThreads: Math.min(workers, Math.max(1, Math.ceil(todo.length / batch))),
     maxThreads: workers,
     workerData: cluster
       ? ({ refs: cluster.refs, configs: cluster.configs, days: cluster.days } satisfies ClusterWorkerInit)
-      : ({ refs: plan.refs, configs: (plan as Plan).configs, timeline: plan.experiment.timeline } satisfies WorkerInit),
+      : scenario
+        ? ({ refs: scenario.refs, configs: scenario.configs } satisfies ScenarioWorkerInit)
+        : ({ refs: plan.refs, configs: (plan as Plan).configs, timeline: plan.experiment.timeline } satisfies WorkerInit),
   });
   let interrupted = false;
   let failure: unknown;
@@ -347,7 +354,12 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
     if (plan.experiment.timeline)
       // Runs kept by --resume from an interrupted run have no timeline rows (re-run without --resume for them).
       writeAtomic(join(outDir, 'timeline.csv'), csvText([[...TIMELINE_COLUMNS], ...selected.flatMap((r) => timelineOf.get(r.runId) ?? [])]));
-    if ((opts.reports ?? !shard) && cluster)
+    if (scenario)
+      // Runs kept by --resume from an interrupted run have no migrations.csv rows (re-run without --resume for them).
+      writeAtomic(join(outDir, 'migrations.csv'), csvText([[...SCENARIO_MIGRATION_COLUMNS], ...selected.flatMap((r) => timelineOf.get(r.runId) ?? [])]));
+    if ((opts.reports ?? !shard) && scenario)
+      await writeScenarioReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: SCENARIO_METRIC_COLUMNS.filter((c) => c !== 'migrations') });
+    else if ((opts.reports ?? !shard) && cluster)
       await writeClusterReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: CLUSTER_REPORT_METRICS });
     else if (opts.reports ?? !shard) {
       const found = await writeReports({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...plan.paramColumns], labelColumns: [...plan.labelColumns], metricColumns: REPORT_METRICS });

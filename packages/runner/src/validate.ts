@@ -14,6 +14,8 @@
  * | `source` | where the reference value comes from |
  * | `status` | optional: `open` marks a known, documented deviation — reported as `open` (or `fixed` when it passes), not counted as a failure |
  *
+ * Scenario experiments (`"kind": "scenario"`) are reproductions too, on the metrics of a scenario
+ * run (`makespan_s`, `total_time_mean_s`, `downtime_max_s`, `rounds_mean`, `bytes_sent`, …).
  * Cluster experiments (`"kind": "cluster"`) are reproductions too: their metric columns are those
  * of cluster runs (`energy_kWh`, `migrations`, …) and livemig's value is the mean over the days.
  * The runs a case selects are simulated in-process (the same code the workers run); with several
@@ -28,6 +30,8 @@ import { buildPlan, METRIC_COLUMNS, type Plan } from './plan.js';
 import { compileConfig, loadPlugins, runOnce } from './simulate.js';
 import { CLUSTER_METRIC_COLUMNS, clusterPlanOf } from './cluster/plan.js';
 import { runClusterDay } from './cluster/simulate.js';
+import { SCENARIO_METRIC_COLUMNS, scenarioPlanOf } from './scenario/plan.js';
+import { runScenario } from './scenario/simulate.js';
 
 /** One row of a reference file. */
 export interface ReferenceRow {
@@ -119,7 +123,8 @@ export async function validateReproduction(file: string): Promise<CheckResult[]>
   const refFile = file.replace(/\.json$/, '.reference.csv');
   if (!existsSync(refFile)) throw new InputError(`no reference file ${basename(refFile)} beside it`, file);
   const cluster = await clusterPlanOf(file);
-  const refs = readReference(refFile, cluster ? CLUSTER_METRIC_COLUMNS : METRIC_COLUMNS);
+  const scenario = cluster ? null : await scenarioPlanOf(file);
+  const refs = readReference(refFile, cluster ? CLUSTER_METRIC_COLUMNS : scenario ? SCENARIO_METRIC_COLUMNS : METRIC_COLUMNS);
   // The metrics of every run of configuration ci, simulated once however many rows select it.
   let simulate: (ci: number) => Array<Record<string, unknown>>;
   let plan: Pick<Plan, 'paramColumns' | 'labelColumns' | 'configMeta'> & { experiment: { name: string } };
@@ -127,6 +132,10 @@ export async function validateReproduction(file: string): Promise<CheckResult[]>
     plan = cluster;
     const plugins = await loadPlugins(cluster.refs);
     simulate = (ci) => cluster.runs.filter((r) => r.configIndex === ci).map((r) => runClusterDay(cluster.configs[ci]!, cluster.days[r.replication]!, r.seed, plugins));
+  } else if (scenario) {
+    plan = scenario;
+    const plugins = await loadPlugins(scenario.refs);
+    simulate = (ci) => scenario.runs.filter((r) => r.configIndex === ci).map((r) => runScenario(scenario.configs[ci]!, plugins, r.seed, r.replication).metrics as unknown as Record<string, unknown>);
   } else {
     const p = await buildPlan(file);
     plan = p;

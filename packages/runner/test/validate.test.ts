@@ -118,4 +118,13 @@ describe('livemig validate', () => {
     expect(v.results).toHaveLength(72);
     expect(new Set(v.results.map((x) => x.case)).size).toBe(18);
   });
+
+  it('passes the SimGrid 3.32 scenario rows: 2 concurrent migrations on one link (CM02) and LV08, within 0.1 %, exact rounds', () => {
+    const r = livemig('validate', join(REPRO, 'simgrid-3.32-scenarios.json'), '--json');
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as { failed: number; results: Array<{ case: string; metric: string; deviation: number }> };
+    expect(v.failed).toBe(0);
+    expect(v.results).toHaveLength(8);
+    expect(new Set(v.results.map((x) => x.case))).toEqual(new Set(['2 concurrent VMs, CM02', '1 VM, LV08']));
+  });
 });

@@ -52,11 +52,11 @@ export function limitedScheduler(o: LimitedOptions): Scheduler {
       };
       for (const r of view.running) add(r);
       const order = view.waiting.map((w, i) => ({ w, i })).sort((a, b) => cmp(a.w, b.w) || a.i - b.i);
-      // A host's VMs that wait: a migration whose VM's destination is another waiting VM's source is not special-cased.
       for (const { w } of order) {
         if (o.total !== undefined && total >= o.total) break;
+        // No room at the destination is not the scheduler's limit: such a migration never blocks the queue.
+        if (!w.fits) continue;
         const blocked =
-          !w.fits ||
           (o.perSourceHost !== undefined && get(outbound, w.fromHost) >= o.perSourceHost) ||
           (o.perDestinationHost !== undefined && get(inbound, w.toHost) >= o.perDestinationHost) ||
           (o.perHost !== undefined && (get(outbound, w.fromHost) + get(inbound, w.fromHost) >= o.perHost || get(outbound, w.toHost) + get(inbound, w.toHost) >= o.perHost)) ||

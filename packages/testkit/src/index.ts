@@ -13,4 +13,5 @@ export * from './scenario.js';
 export * from './arbitraries.js';
 export * from './invariants.js';
 export * from './stop-condition.js';
+export * from './scheduler.js';
 export * from './workload.js';

@@ -1,0 +1,137 @@
+/**
+ * Run one planned scenario: build its plugin instances with the run's random streams (each VM
+ * its own workload and memory streams, named by VM index) and call core's `simulateScenario`.
+ */
+import {
+  buildStop,
+  NETWORK_MODELS,
+  resolveOptions,
+  runStream,
+  simulateScenario,
+  type AnyPlugin,
+  type CopyStrategy,
+  type NetworkModel,
+  type Scheduler,
+  type ScenarioResult,
+  type StopCondition,
+  type StopSpec,
+  type TopologySpec,
+  type WorkloadPlugin,
+} from '@livemig/core';
+import { cell, type WorkerComponent, type WorkerStop } from '../plan.js';
+import { SCENARIO_METRIC_COLUMNS, type ScenarioWorkerConfig } from './plan.js';
+
+/** The network model of a configuration: the named one with the file's overrides. */
+export function networkModelOf(n: ScenarioWorkerConfig['experiment']['network']): NetworkModel {
+  const m = NETWORK_MODELS[n.model];
+  return {
+    bandwidthFactor: n.bandwidthFactor ?? m.bandwidthFactor,
+    latencyFactor: n.latencyFactor ?? m.latencyFactor,
+    window_bytes: n.window ?? m.window_bytes,
+    ackFraction: n.ackFraction ?? m.ackFraction,
+    weightS_Bps: n.weightS ?? m.weightS_Bps,
+    latencyFairness: m.latencyFairness,
+  };
+}
+
+function topologyOf(n: ScenarioWorkerConfig['experiment']['network']): TopologySpec {
+  if (n.topology === 'star') return { kind: 'star', duplex: n.duplex, latency_s: n.latency, ...(n.core !== undefined ? { core_Bps: n.core } : {}) };
+  return {
+    kind: 'links',
+    links: (n.links ?? []).map((l) => ({ id: l.id, bandwidth_Bps: l.bandwidth, latency_s: l.latency })),
+    routes: (n.routes ?? []).map((r) => ({ from: r.from, to: r.to, links: r.links, symmetric: r.symmetric })),
+  };
+}
+
+const isComponent = (s: WorkerStop): s is WorkerComponent => 'ref' in s;
+
+/** Simulate one run of a configuration. */
+export function runScenario(config: ScenarioWorkerConfig, plugins: readonly AnyPlugin[], seed: number, replication: number): ScenarioResult {
+  const e = config.experiment;
+  const x = config.expanded;
+  const opt = (c: WorkerComponent) => {
+    const plugin = plugins[c.ref]!;
+    return { plugin, options: resolveOptions(plugin, c.options, `${c.path}.options`) };
+  };
+  const st = opt(config.strategy);
+  const sc = opt(config.scheduler);
+  const wls = config.workloads.map(opt);
+  const leaves: Array<ReturnType<typeof opt>> = [];
+  const toSpec = (s: WorkerStop): StopSpec => {
+    if (isComponent(s)) {
+      leaves.push(opt(s));
+      return { use: String(leaves.length - 1) };
+    }
+    return 'any' in s ? { any: s.any.map(toSpec) } : { all: s.all.map(toSpec) };
+  };
+  const stopSpec = toSpec(config.stop);
+  const ctxFor = (v: number) => ({ rng: (name: string) => runStream(seed, replication, `vm${v}.strategy.${name}`) });
+  const vms = x.vms.map((v, i) => {
+    const group = e.vms[v.group]!;
+    const ctx = ctxFor(i);
+    const stop = buildStop(stopSpec, 'stop', (name) => {
+      const leaf = leaves[Number(name)]!;
+      return leaf.plugin.create(leaf.options, { ...ctx, build: () => ({ check: () => null }) } as never) as StopCondition;
+    });
+    const wl = wls[v.group]!;
+    return {
+      vm: { id: v.id, memory_bytes: v.memory_bytes, pageSize_bytes: v.pageSize_bytes, vcpus: v.vcpus },
+      host: v.host,
+      workload: (wl.plugin as WorkloadPlugin).create(wl.options, { pageCount: v.memory_bytes / v.pageSize_bytes, pageSize_bytes: v.pageSize_bytes, rng: runStream(seed, replication, `vm${i}.workload`), baseDir: config.baseDir }),
+      strategy: st.plugin.create(st.options, ctx as never) as CopyStrategy,
+      stop,
+      rng: runStream(seed, replication, `vm${i}.memory`),
+      ...(group.service ? { service: { demand_Bps: group.service.demand, cpuCostPerMigrationByte: group.service.cpuCostPerMigrationByte, trackingOverhead: group.service.trackingOverhead } } : {}),
+    };
+  });
+  const hostIndex = new Map(x.hosts.map((h, i) => [h.id, i]));
+  return simulateScenario({
+    hosts: x.hosts,
+    topology: topologyOf(e.network),
+    model: networkModelOf(e.network),
+    vms,
+    requests: x.requests,
+    scheduler: sc.plugin.create(sc.options, { rng: (name: string) => runStream(seed, replication, `scheduler.${name}`) } as never) as Scheduler,
+    background: (e.background ?? []).map((b) => ({
+      from: hostIndex.get(b.from)!,
+      to: hostIndex.get(b.to)!,
+      rate_Bps: b.rate === 'unlimited' ? Infinity : b.rate,
+      start_s: b.start,
+      ...(b.end !== undefined ? { end_s: b.end } : {}),
+    })),
+    fidelity: e.fidelity,
+    costs: {
+      setup_s: e.costs.setup,
+      bitmapSyncPerGiB_s: e.costs.bitmapSyncPerGiB,
+      deviceState_bytes: e.costs.deviceState,
+      resume_s: e.costs.resume,
+      redirect_s: e.costs.redirect,
+      release_s: e.costs.release,
+    },
+    pageCosts: { header_bytes: e.wire.headerBytes, zeroPage_bytes: e.wire.zeroPageBytes, elideZeroPages: e.wire.elideZeroPages },
+    zeroFraction: e.wire.zeroFraction,
+  });
+}
+
+/** The runs.csv metric cells of a run. */
+export const scenarioCells = (r: ScenarioResult): string[] => SCENARIO_METRIC_COLUMNS.map((c) => cell(r.metrics[c]));
+
+/** The migrations.csv rows of a run, without the run id. */
+export const migrationRows = (r: ScenarioResult): string[][] =>
+  r.migrations.map((m) => [
+    cell(m.request),
+    m.vm,
+    m.from,
+    m.to,
+    cell(m.requested_s),
+    Number.isNaN(m.start_s) ? '' : cell(m.start_s),
+    cell(m.end_s),
+    cell(m.wait_s),
+    m.metrics.status,
+    cell(m.metrics.converged),
+    m.metrics.stop_reason,
+    cell(m.metrics.downtime_s),
+    cell(m.metrics.total_time_s),
+    cell(m.metrics.bytes_sent),
+    cell(m.metrics.rounds),
+  ]);
