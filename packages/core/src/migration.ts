@@ -347,6 +347,32 @@ interface MigrationInit {
   start_s?: number;
 }
 
+/** The metrics of a migration before it has done anything (a failure with no reason yet). */
+export function emptyMetrics(): MigrationMetrics {
+  return {
+    status: 'failed',
+    converged: false,
+    stop_reason: '',
+    downtime_s: 0,
+    total_time_s: 0,
+    precopy_time_s: 0,
+    bytes_sent: 0,
+    pages_sent: 0,
+    pages_resent: 0,
+    zero_pages_sent: 0,
+    rounds: 0,
+    throttle_max: 0,
+    postcopy_faults: 0,
+    fault_wait_s: 0,
+    app_degradation_s: 0,
+    delta_pages: 0,
+    delta_saved_bytes: 0,
+    vm_lost: false,
+    image_mismatch_pages: null,
+    service_bytes_lost: null,
+  };
+}
+
 /** The clock a driver advances, and what it asks of a migration (see {@link createMigration}). */
 export interface MigrationClock {
   advance(dt: number): void;
@@ -373,28 +399,7 @@ class MigrationState implements Migration {
   readonly destinationFree_bytes: number;
   readonly rng: Rng;
   readonly trace: TraceEvent[] = [];
-  readonly metrics: MigrationMetrics = {
-    status: 'failed',
-    converged: false,
-    stop_reason: '',
-    downtime_s: 0,
-    total_time_s: 0,
-    precopy_time_s: 0,
-    bytes_sent: 0,
-    pages_sent: 0,
-    pages_resent: 0,
-    zero_pages_sent: 0,
-    rounds: 0,
-    throttle_max: 0,
-    postcopy_faults: 0,
-    fault_wait_s: 0,
-    app_degradation_s: 0,
-    delta_pages: 0,
-    delta_saved_bytes: 0,
-    vm_lost: false,
-    image_mismatch_pages: null,
-    service_bytes_lost: null,
-  };
+  readonly metrics: MigrationMetrics = emptyMetrics();
   private readonly tracing: boolean;
   private readonly start: number;
   private now: number;

@@ -7,7 +7,7 @@
  */
 import { driveMigration, type DrivenMigration } from './drive.js';
 import { createKernel, type EventHandle, type Kernel } from './kernel.js';
-import { createMemory, createMigration, type CopyStrategy, type MigrationCosts, type MigrationMetrics } from './migration.js';
+import { createMemory, createMigration, emptyMetrics, type CopyStrategy, type MigrationCosts, type MigrationMetrics } from './migration.js';
 import type { PageCosts } from './memory.js';
 import type { VmSpec } from './model.js';
 import { createNetwork, type Flow, type Network } from './network.js';
@@ -124,28 +124,7 @@ export interface ScenarioResult {
 }
 
 /** Metrics of a migration that never started. */
-const notStarted = (reason: string): MigrationMetrics => ({
-  status: 'failed',
-  converged: false,
-  stop_reason: reason,
-  downtime_s: 0,
-  total_time_s: 0,
-  precopy_time_s: 0,
-  bytes_sent: 0,
-  pages_sent: 0,
-  pages_resent: 0,
-  zero_pages_sent: 0,
-  rounds: 0,
-  throttle_max: 0,
-  postcopy_faults: 0,
-  fault_wait_s: 0,
-  app_degradation_s: 0,
-  delta_pages: 0,
-  delta_saved_bytes: 0,
-  vm_lost: false,
-  image_mismatch_pages: null,
-  service_bytes_lost: null,
-});
+const notStarted = (reason: string): MigrationMetrics => ({ ...emptyMetrics(), stop_reason: reason });
 
 function check(setup: ScenarioSetup): void {
   const H = setup.hosts.length;

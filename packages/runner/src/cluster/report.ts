@@ -6,29 +6,16 @@
  * - energy-vs-slav.svg and energy-vs-downtime.svg: configuration means, colour = detector,
  *   shape = selection.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import type { TopLevelSpec } from 'vega-lite';
-import { axisFormat, columnTitle, formatNumber } from '../report/format.js';
-import { paretoFront } from '../report/pareto.js';
-import { renderSvg, spansDecades } from '../report/plots.js';
-import { summariseRuns, summaryHeader, summaryRow, type ConfigSummary, type SummaryColumns } from '../report/summary.js';
+import { axisFormat, columnTitle } from '../report/format.js';
+import { sortedParetoFront, writeKindReports } from '../report/kind-reports.js';
+import { spansDecades } from '../report/plots.js';
+import type { ConfigSummary, SummaryColumns } from '../report/summary.js';
 
 export const CLUSTER_PARETO_OBJECTIVES = ['energy_kWh', 'slav', 'downtime_total_s'] as const;
 
 /** The Pareto-optimal configurations over energy × SLAV × total downtime (means), sorted. */
-export function clusterPareto(summaries: readonly ConfigSummary[]): ConfigSummary[] {
-  const eligible = summaries.filter((s) => s.n > 0 && CLUSTER_PARETO_OBJECTIVES.every((m) => Number.isFinite(s.metrics[m]?.mean)));
-  const points = eligible.map((s) => CLUSTER_PARETO_OBJECTIVES.map((m) => s.metrics[m]!.mean as number));
-  const order = new Map(summaries.map((s, i) => [s, i]));
-  const front = paretoFront(points).map((i) => ({ s: eligible[i]!, p: points[i]! }));
-  front.sort((a, b) => {
-    for (let k = 0; k < a.p.length; k++) if (a.p[k]! !== b.p[k]!) return a.p[k]! - b.p[k]!;
-    return order.get(a.s)! - order.get(b.s)!;
-  });
-  return front.map((f) => f.s);
-}
+export const clusterPareto = (summaries: readonly ConfigSummary[]): ConfigSummary[] => sortedParetoFront(summaries, CLUSTER_PARETO_OBJECTIVES);
 
 /** Scatter of configuration means, colour = detector, shape = selection. */
 export function clusterScatterSpec(summaries: readonly ConfigSummary[], x: string, y: string): TopLevelSpec {
@@ -55,23 +42,8 @@ export function clusterScatterSpec(summaries: readonly ConfigSummary[], x: strin
 }
 
 /** Read runs.csv and write summary.csv, pareto.csv and the two SVG plots into `dir`. */
-export async function writeClusterReports(opts: SummaryColumns & { dir: string; runsCsvPath: string }): Promise<void> {
-  const columns: SummaryColumns = { paramColumns: opts.paramColumns, labelColumns: opts.labelColumns, metricColumns: opts.metricColumns };
-  const summaries = await summariseRuns(opts.runsCsvPath, columns);
-  await writeFile(join(opts.dir, 'summary.csv'), stringify(summaries.map((s) => summaryRow(s, columns)), { header: true, columns: summaryHeader(columns) }));
-  await writeFile(
-    join(opts.dir, 'pareto.csv'),
-    stringify(
-      clusterPareto(summaries).map((s) => [
-        s.configId,
-        ...opts.paramColumns.map((c) => s.params[c] ?? ''),
-        ...opts.labelColumns.map((c) => s.labels[c] ?? ''),
-        String(s.n),
-        ...CLUSTER_PARETO_OBJECTIVES.map((m) => formatNumber(s.metrics[m]?.mean)),
-      ]),
-      { header: true, columns: ['config_id', ...opts.paramColumns, ...opts.labelColumns, 'n', ...CLUSTER_PARETO_OBJECTIVES.map((m) => `${m}_mean`)] },
-    ),
-  );
-  await writeFile(join(opts.dir, 'energy-vs-slav.svg'), await renderSvg(clusterScatterSpec(summaries, 'energy_kWh', 'slav')));
-  await writeFile(join(opts.dir, 'energy-vs-downtime.svg'), await renderSvg(clusterScatterSpec(summaries, 'energy_kWh', 'downtime_total_s')));
-}
+export const writeClusterReports = (opts: SummaryColumns & { dir: string; runsCsvPath: string }): Promise<void> =>
+  writeKindReports(opts, CLUSTER_PARETO_OBJECTIVES, (summaries) => [
+    ['energy-vs-slav.svg', clusterScatterSpec(summaries, 'energy_kWh', 'slav')],
+    ['energy-vs-downtime.svg', clusterScatterSpec(summaries, 'energy_kWh', 'downtime_total_s')],
+  ]);

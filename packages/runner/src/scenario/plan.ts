@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { deriveSeed, parseQuantity, resolveOptions, type AnyPlugin, type PluginKind } from '@livemig/core';
+import { deriveSeed, parseQuantity } from '@livemig/core';
 import { canonical, sha256, shortHash } from '../canonical.js';
 import { InputError } from '../errors.js';
 import { formatIssues, readJsonFile, type StopSpecInput } from '../experiment.js';
 import { cell, columnName, configurationSuffix, splitPath, stopLabel, type WorkerComponent, type WorkerStop } from '../plan.js';
+import { componentResolvers, setPath } from '../kind-plan.js';
 import { createRefTable, PluginResolver, type PluginRef } from '../plugins.js';
 import { detectQuantity, expandPoints, parseParams, type ParamDef, type Point } from '../sweep.js';
 import { scenarioExperimentSchema, type ScenarioExperiment } from './experiment.js';
@@ -92,19 +93,8 @@ export interface ScenarioPlan {
   readonly labelColumns: readonly string[];
 }
 
-function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
-  const segs = splitPath(path);
-  let o: Record<string | number, unknown> = doc;
-  segs.slice(0, -1).forEach((s, i) => {
-    let next = o[s];
-    if (typeof next === 'string' && (s === 'strategy' || s === 'stop' || s === 'scheduler' || s === 'workload')) next = { use: next };
-    const wantArray = typeof segs[i + 1] === 'number';
-    if (next === null || typeof next !== 'object' || Array.isArray(next) !== wantArray) next = wantArray ? [] : {};
-    o[s] = next;
-    o = next as Record<string | number, unknown>;
-  });
-  o[segs.at(-1)!] = JSON.parse(JSON.stringify(value));
-}
+/** Plugin references a swept option path may cross as a string. */
+const COMPONENT_KEYS = new Set<string>(['strategy', 'stop', 'scheduler', 'workload']);
 
 /** Hosts and VMs from their groups, and the requests from the migration entries; errors name the field. */
 export function expandScenario(e: ScenarioExperiment, file: string, suffix = ''): ExpandedScenario {
@@ -201,7 +191,7 @@ export async function buildScenarioPlan(file: string, doc: Record<string, unknow
   const defs: ParamDef[] = sweep ? parseParams(sweep, file) : [];
   if (defs.some((d) => d.range)) throw new InputError('scenario experiments sweep value lists (grid) only', file, 'sweep.params');
   const first = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
-  for (const d of defs) d.paths.forEach((p, i) => setPath(first, p, d.tuples![0]![i]));
+  for (const d of defs) d.paths.forEach((p, i) => setPath(first, p, d.tuples![0]![i], COMPONENT_KEYS));
   const check = scenarioExperimentSchema.safeParse(first);
   if (!check.success) throw new InputError(`invalid experiment:\n  - ${formatIssues(check.error.issues, first).join('\n  - ')}`, file);
   const seed = opts.seed ?? check.data.seed;
@@ -215,29 +205,7 @@ export async function buildScenarioPlan(file: string, doc: Record<string, unknow
     });
   const resolver = new PluginResolver(opts.resolveDirs ?? [dirname(abs), process.cwd()]);
   const { refs, indexOf: refOf } = createRefTable();
-  const component = async (spec: unknown, kind: PluginKind, path: string, point: Point): Promise<{ wc: WorkerComponent; norm: unknown; plugin: AnyPlugin }> => {
-    const use = typeof spec === 'string' ? spec : (spec as { use: string }).use;
-    const options = typeof spec === 'string' ? {} : ((spec as { options?: unknown }).options ?? {});
-    try {
-      const found = await resolver.resolve(use, kind);
-      const norm = resolveOptions(found.plugin, options, `${path}.options`);
-      return { wc: { ref: refOf(found.ref), options, path }, norm: { plugin: found.ref.package + (found.ref.member ? `/${found.ref.member}` : ''), options: norm }, plugin: found.plugin };
-    } catch (e) {
-      throw new InputError(`${e instanceof Error ? e.message : String(e)}${configurationSuffix(point)}`, file, path);
-    }
-  };
-  const stopOf = async (spec: StopSpecInput, path: string, point: Point): Promise<{ ws: WorkerStop; norm: unknown }> => {
-    if (typeof spec === 'object' && 'any' in spec) {
-      const kids = await Promise.all(spec.any.map((s, i) => stopOf(s, `${path}.any[${i}]`, point)));
-      return { ws: { any: kids.map((k) => k.ws) }, norm: { any: kids.map((k) => k.norm) } };
-    }
-    if (typeof spec === 'object' && 'all' in spec) {
-      const kids = await Promise.all(spec.all.map((s, i) => stopOf(s, `${path}.all[${i}]`, point)));
-      return { ws: { all: kids.map((k) => k.ws) }, norm: { all: kids.map((k) => k.norm) } };
-    }
-    const c = await component(spec, 'stop-condition', path, point);
-    return { ws: c.wc, norm: c.norm };
-  };
+  const { component, stopOf } = componentResolvers(resolver, refOf, file);
 
   const configs: ScenarioWorkerConfig[] = [];
   const configMeta: Array<{ configId: string; cells: string[] }> = [];
@@ -245,7 +213,7 @@ export async function buildScenarioPlan(file: string, doc: Record<string, unknow
   const seen = new Set<string>();
   for (const point of points) {
     const d = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
-    for (const p of [...point].sort((a, b) => splitPath(a.path).length - splitPath(b.path).length)) setPath(d, p.path, p.value);
+    for (const p of [...point].sort((a, b) => splitPath(a.path).length - splitPath(b.path).length)) setPath(d, p.path, p.value, COMPONENT_KEYS);
     const parsed = scenarioExperimentSchema.safeParse(d);
     if (!parsed.success) throw new InputError(`invalid configuration${configurationSuffix(point)}:\n  - ${formatIssues(parsed.error.issues, d).join('\n  - ')}`, file);
     const e = parsed.data;

@@ -6,29 +6,16 @@
  * - makespan-vs-downtime.svg and makespan-vs-bytes.svg: configuration means, colour =
  *   scheduler, shape = strategy.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import type { TopLevelSpec } from 'vega-lite';
-import { axisFormat, columnTitle, formatNumber } from '../report/format.js';
-import { paretoFront } from '../report/pareto.js';
-import { renderSvg, spansDecades } from '../report/plots.js';
-import { summariseRuns, summaryHeader, summaryRow, type ConfigSummary, type SummaryColumns } from '../report/summary.js';
+import { axisFormat, columnTitle } from '../report/format.js';
+import { sortedParetoFront, writeKindReports } from '../report/kind-reports.js';
+import { spansDecades } from '../report/plots.js';
+import type { ConfigSummary, SummaryColumns } from '../report/summary.js';
 
 export const SCENARIO_PARETO_OBJECTIVES = ['makespan_s', 'downtime_total_s', 'bytes_sent'] as const;
 
 /** Pareto-optimal configurations over the objectives' means, sorted by them, then first appearance. */
-export function scenarioPareto(summaries: readonly ConfigSummary[]): ConfigSummary[] {
-  const eligible = summaries.filter((s) => s.n > 0 && SCENARIO_PARETO_OBJECTIVES.every((m) => Number.isFinite(s.metrics[m]?.mean)));
-  const points = eligible.map((s) => SCENARIO_PARETO_OBJECTIVES.map((m) => s.metrics[m]!.mean as number));
-  const order = new Map(summaries.map((s, i) => [s, i]));
-  const front = paretoFront(points).map((i) => ({ s: eligible[i]!, p: points[i]! }));
-  front.sort((a, b) => {
-    for (let k = 0; k < a.p.length; k++) if (a.p[k]! !== b.p[k]!) return a.p[k]! - b.p[k]!;
-    return order.get(a.s)! - order.get(b.s)!;
-  });
-  return front.map((f) => f.s);
-}
+export const scenarioPareto = (summaries: readonly ConfigSummary[]): ConfigSummary[] => sortedParetoFront(summaries, SCENARIO_PARETO_OBJECTIVES);
 
 /** Scatter of configuration means, colour = scheduler, shape = strategy, a tooltip per point. */
 export function scenarioScatterSpec(summaries: readonly ConfigSummary[], x: string, y: string, paramColumns: readonly string[]): TopLevelSpec {
@@ -62,23 +49,8 @@ export function scenarioScatterSpec(summaries: readonly ConfigSummary[], x: stri
 }
 
 /** Read runs.csv and write summary.csv, pareto.csv and the two plots into `dir`. */
-export async function writeScenarioReports(opts: SummaryColumns & { dir: string; runsCsvPath: string }): Promise<void> {
-  const columns: SummaryColumns = { paramColumns: opts.paramColumns, labelColumns: opts.labelColumns, metricColumns: opts.metricColumns };
-  const summaries = await summariseRuns(opts.runsCsvPath, columns);
-  await writeFile(join(opts.dir, 'summary.csv'), stringify(summaries.map((s) => summaryRow(s, columns)), { header: true, columns: summaryHeader(columns) }));
-  await writeFile(
-    join(opts.dir, 'pareto.csv'),
-    stringify(
-      scenarioPareto(summaries).map((s) => [
-        s.configId,
-        ...opts.paramColumns.map((c) => s.params[c] ?? ''),
-        ...opts.labelColumns.map((c) => s.labels[c] ?? ''),
-        String(s.n),
-        ...SCENARIO_PARETO_OBJECTIVES.map((m) => formatNumber(s.metrics[m]?.mean)),
-      ]),
-      { header: true, columns: ['config_id', ...opts.paramColumns, ...opts.labelColumns, 'n', ...SCENARIO_PARETO_OBJECTIVES.map((m) => `${m}_mean`)] },
-    ),
-  );
-  await writeFile(join(opts.dir, 'makespan-vs-downtime.svg'), await renderSvg(scenarioScatterSpec(summaries, 'makespan_s', 'downtime_total_s', opts.paramColumns)));
-  await writeFile(join(opts.dir, 'makespan-vs-bytes.svg'), await renderSvg(scenarioScatterSpec(summaries, 'makespan_s', 'bytes_sent', opts.paramColumns)));
-}
+export const writeScenarioReports = (opts: SummaryColumns & { dir: string; runsCsvPath: string }): Promise<void> =>
+  writeKindReports(opts, SCENARIO_PARETO_OBJECTIVES, (summaries) => [
+    ['makespan-vs-downtime.svg', scenarioScatterSpec(summaries, 'makespan_s', 'downtime_total_s', opts.paramColumns)],
+    ['makespan-vs-bytes.svg', scenarioScatterSpec(summaries, 'makespan_s', 'bytes_sent', opts.paramColumns)],
+  ]);
