@@ -43,6 +43,7 @@ describe('livemig validate over experiments/reproductions', () => {
       'hines2009-postcopy',
       'qemu-7.2-256MiB',
       'simgrid-3.32',
+      'simgrid-3.32-scenarios',
     ]);
   });
 

@@ -128,7 +128,7 @@ describe('packed livemig packages in a fresh project', () => {
     });
     it('a plugin exporting the wrong shape: the package and what is wrong', () => {
       fakePlugin('livemig-plugin-shape', `export default { name: 'shape', create() {} };\n`);
-      expect(refused('shape', { use: 'livemig-plugin-shape' })).toMatch(/livemig-plugin-shape: its default export has kind undefined; expected strategy, stop-condition, trigger or workload/);
+      expect(refused('shape', { use: 'livemig-plugin-shape' })).toMatch(/livemig-plugin-shape: its default export has kind undefined; expected strategy, stop-condition, trigger, workload or scheduler/);
       fakePlugin('livemig-plugin-kind', `import { defineWorkload, z } from '@livemig/core';\nexport default defineWorkload({ name: 'kind', description: 'd', options: z.object({}), create: () => ({}) });\n`);
       expect(refused('kind', { use: 'livemig-plugin-kind' })).toMatch(/livemig-plugin-kind: its default export is a workload, not a strategy/);
     });
