@@ -7,7 +7,7 @@
 import type { Kernel, EventHandle } from './kernel.js';
 import { latenciesOf } from './memory.js';
 import type { CopyStrategy, FailureComponent, MigrationAction, MigrationClock, Migration } from './migration.js';
-import type { Flow, Network } from './network.js';
+import type { Flow, Network, TransferSpec } from './network.js';
 import { serviceDemand, type ServiceLocation, type ServiceModel, type TimelineRecorder } from './service.js';
 
 /** Where a migration's bytes go: the route from source to destination and its limits. */
@@ -163,6 +163,20 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
     step(answer);
   };
 
+  // One request object for every send (the network reads it and keeps none of it).
+  const send: { -readonly [K in keyof TransferSpec]: TransferSpec[K] } = {
+    route: path.route,
+    ...(path.usage ? { usage: path.usage } : {}),
+    ...(path.weight !== undefined ? { weight: path.weight } : {}),
+    cap_Bps: Infinity,
+    latency_s: 0,
+    bytes: 0,
+    onRate: rateChanged,
+    follows: undefined,
+    // The time the send took on the simulated clock (latency and every change of rate included).
+    onDone: () => complete(kernel.now - actionStart),
+  };
+
   const step = (answer: number): void => {
     for (;;) {
       if (ended) return;
@@ -200,19 +214,12 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
         continue;
       }
       actionBytes = a.bytes;
-      const f: Flow = network.transfer({
-        route: path.route,
-        ...(path.usage ? { usage: path.usage } : {}),
-        ...(path.weight !== undefined ? { weight: path.weight } : {}),
-        cap_Bps: Math.min(cap0, a.cap_Bps),
-        latency_s: latency,
-        bytes: a.bytes,
-        onRate: rateChanged,
-        // The next round, started from the previous one's onDone, takes its place on the links.
-        ...(flow ? { follows: flow } : {}),
-        // The time the send took on the simulated clock (latency and every change of rate included).
-        onDone: () => complete(kernel.now - actionStart),
-      });
+      send.cap_Bps = Math.min(cap0, a.cap_Bps);
+      send.latency_s = latency;
+      send.bytes = a.bytes;
+      // The next round, started from the previous one's onDone, takes its place on the links.
+      send.follows = flow;
+      const f: Flow = network.transfer(send);
       flow = live = f;
       open();
       return;

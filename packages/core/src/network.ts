@@ -64,6 +64,13 @@ export interface Flow {
   cancel(): void;
 }
 
+/** A transfer's demand: `bytes` to send, `onDone` when they have arrived, and the flow it may replace. */
+export interface TransferSpec extends FlowSpec {
+  readonly bytes: number;
+  readonly onDone: () => void;
+  readonly follows?: Flow | undefined;
+}
+
 /** Links shared by flows, simulated on a kernel. */
 export interface Network {
   readonly links: readonly Link[];
@@ -77,7 +84,7 @@ export interface Network {
    * waiting for the re-solve of this instant to match it (the same rates and completion times,
    * without a re-solve and the list churn per round). Otherwise it starts as a fresh transfer.
    */
-  transfer(spec: FlowSpec & { readonly bytes: number; readonly onDone: () => void; readonly follows?: Flow }): Flow;
+  transfer(spec: TransferSpec): Flow;
   /** A flow without end (service traffic): takes its share until cancelled. */
   stream(spec: FlowSpec): Flow;
   /** Flows currently on links. */
@@ -102,6 +109,8 @@ interface Gone {
   rate: number;
   seeds: number[];
   matched: boolean;
+  /** In `pendingGone` (not yet solved): unlinking its flow again needs a new entry. */
+  queued: boolean;
 }
 
 /** Relative rounding allowed in the running sums of the slack test. */
@@ -150,6 +159,139 @@ function normaliseRoute(spec: FlowSpec, L: number): { route: readonly number[]; 
     }
   }
   return { route: links, usage: sums.every((u) => u === 1) ? null : Float64Array.from(sums) };
+}
+
+/** What a flow needs of its network: one object per network, so that every network's flows share a class (one shape for the engine's caches). */
+interface NetOps {
+  readonly kernel: Kernel;
+  readonly capacity: Float64Array;
+  finish(f: FlowImpl): void;
+  begin(f: FlowImpl): void;
+  /** Re-solve f, active, with a new cap. */
+  recap(f: FlowImpl, cap_Bps: number): void;
+  /** Take f, active, off its links for good. */
+  drop(f: FlowImpl): void;
+}
+
+/** A flow of a network made by {@link createNetwork}. */
+class FlowImpl implements Flow {
+  maxRate: Float64Array;
+  rate_Bps = 0;
+  /** Bytes left and delivered at `t`. */
+  left: number;
+  sent = 0;
+  t: number;
+  /** Seconds of the finished constant-rate segments since the first byte, and the scheduled length of the current one. */
+  busy = 0;
+  segment_s = 0;
+  transfer_s = 0;
+  completion: EventHandle | undefined = undefined;
+  /** Crossing its links now (started, not finished or cancelled). */
+  active = false;
+  cancelled = false;
+  /** Mark of the last component search that visited it, and its index in that component. */
+  seen = 0;
+  local = 0;
+  /** Attachments so far: the link-list entries of the current one carry this number. */
+  gen = 0;
+  /** While its `onDone` runs: the entry it left in the changes of this instant (a `follows` transfer takes it back). */
+  leaving: Gone | null = null;
+  /** The entry it leaves in `pendingGone` when it ends (reused). */
+  gone: Gone | null = null;
+  readonly onComplete: () => void;
+  /** Its first byte moves now (after the latency): onto its links, solved with this instant's changes. */
+  readonly onBegin: () => void;
+  constructor(
+    readonly net: NetOps,
+    readonly route: readonly number[],
+    readonly usage: Float64Array | null,
+    public cap: number,
+    readonly weight: number,
+    bytes: number,
+    public done: (() => void) | undefined,
+    readonly onRate: (() => void) | undefined,
+  ) {
+    this.left = bytes;
+    this.t = this.net.kernel.now;
+    this.onComplete = () => net.finish(this);
+    this.onBegin = () => net.begin(this);
+    this.maxRate = new Float64Array(route.length);
+    this.setMaxRate();
+  }
+  /** Per link of the route: min(cap, narrowest *other* link of the route), the highest rate the flow could get were that link unlimited. */
+  setMaxRate(): void {
+    const route = this.route;
+    const usage = this.usage;
+    for (let j = 0; j < route.length; j++) {
+      let m = this.cap;
+      for (let i = 0; i < route.length; i++) if (i !== j) m = Math.min(m, usage === null ? this.net.capacity[route[i]!]! : this.net.capacity[route[i]!]! / usage[i]!);
+      this.maxRate[j] = m;
+    }
+  }
+  /** A new transfer of `bytes` on the same route, from now (it finished at this instant). */
+  reset(cap: number, bytes: number, done: () => void): void {
+    this.left = bytes;
+    this.sent = 0;
+    this.busy = 0;
+    this.segment_s = 0;
+    this.transfer_s = 0;
+    this.t = this.net.kernel.now;
+    this.done = done;
+    if (cap !== this.cap) {
+      this.cap = cap;
+      this.setMaxRate();
+    }
+  }
+  /** Account the bytes and seconds of the segment since `t` at the current rate. */
+  settle(): void {
+    const dt = this.net.kernel.now - this.t;
+    if (dt > 0) {
+      this.busy += dt;
+      if (this.rate_Bps > 0) {
+        const b = this.rate_Bps * dt;
+        if (this.left !== Infinity) this.left -= b;
+        this.sent += b;
+      }
+    }
+    this.t = this.net.kernel.now;
+  }
+  /** A new constant-rate segment from now at rate r; reschedules the completion. */
+  startSegment(r: number): void {
+    this.t = this.net.kernel.now;
+    this.rate_Bps = r;
+    if (this.completion) this.net.kernel.cancel(this.completion);
+    this.completion = undefined;
+    this.segment_s = 0;
+    if (r > 0 && this.left !== Infinity) {
+      this.segment_s = Math.max(0, this.left) / r;
+      this.completion = this.net.kernel.schedule(this.segment_s, this.onComplete);
+    }
+  }
+  get remaining_bytes(): number {
+    if (this.left === Infinity) return Infinity;
+    return Math.max(0, this.left - this.rate_Bps * (this.net.kernel.now - this.t));
+  }
+  get delivered_bytes(): number {
+    return this.sent + this.rate_Bps * (this.net.kernel.now - this.t);
+  }
+  setCap(cap_Bps: number): void {
+    if (!(cap_Bps >= 0)) throw new RangeError(`setCap: cap must be >= 0 bytes/s, got ${cap_Bps}`);
+    if (cap_Bps === this.cap || this.cancelled) return;
+    if (!this.active) {
+      this.cap = cap_Bps;
+      this.setMaxRate();
+      return;
+    }
+    this.net.recap(this, cap_Bps);
+  }
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    if (this.active) this.net.drop(this);
+    if (this.completion) this.net.kernel.cancel(this.completion);
+    this.completion = undefined;
+    this.rate_Bps = 0;
+  }
 }
 
 /** Create a network of `links` driven by `kernel`. */
@@ -250,6 +392,7 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
     const added = pendingFlows;
     pendingGone = [];
     pendingFlows = [];
+    for (const g of gone) g.queued = false;
     // A flow that takes the place of one that left at the same instant (same demand: the next
     // round of a migration) leaves the demands as they were, so every rate stays: it takes the
     // rate of the one it replaces, and only the other changes are solved.
@@ -460,8 +603,9 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
     f.active = false;
     activeCount--;
     let gone = f.gone;
-    if (gone === null) gone = f.gone = { route: f.route, usage: f.usage, cap: f.cap, weight: f.weight, rate: 0, seeds: [], matched: false };
+    if (gone === null || gone.queued) gone = f.gone = { route: f.route, usage: f.usage, cap: f.cap, weight: f.weight, rate: 0, seeds: [], matched: false, queued: true };
     else {
+      gone.queued = true;
       gone.seeds.length = 0;
       gone.cap = f.cap;
     }
@@ -512,122 +656,46 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
     }
   };
 
-  class FlowImpl implements Flow {
-    maxRate: Float64Array;
-    rate_Bps = 0;
-    /** Bytes left and delivered at `t`. */
-    left: number;
-    sent = 0;
-    t: number;
-    /** Seconds of the finished constant-rate segments since the first byte, and the scheduled length of the current one. */
-    busy = 0;
-    segment_s = 0;
-    transfer_s = 0;
-    completion: EventHandle | undefined = undefined;
-    /** Crossing its links now (started, not finished or cancelled). */
-    active = false;
-    cancelled = false;
-    /** Mark of the last component search that visited it, and its index in that component. */
-    seen = 0;
-    local = 0;
-    /** Attachments so far: the link-list entries of the current one carry this number. */
-    gen = 0;
-    /** While its `onDone` runs: the entry it left in the changes of this instant (a `follows` transfer takes it back). */
-    leaving: Gone | null = null;
-    /** The entry it leaves in `pendingGone` when it ends (reused). */
-    gone: Gone | null = null;
-    readonly onComplete: () => void;
-    constructor(
-      readonly route: readonly number[],
-      readonly usage: Float64Array | null,
-      public cap: number,
-      readonly weight: number,
-      bytes: number,
-      public done: (() => void) | undefined,
-      readonly onRate: (() => void) | undefined,
-    ) {
-      this.left = bytes;
-      this.t = kernel.now;
-      this.onComplete = () => finish(this);
-      this.maxRate = new Float64Array(route.length);
-      this.setMaxRate();
+
+  const begin = (f: FlowImpl): void => {
+    if (f.cancelled) return;
+    f.t = kernel.now;
+    if (f.route.length === 0) {
+      // No link: the cap alone sets the rate.
+      f.startSegment(f.cap);
+      return;
     }
-    /** Per link of the route: min(cap, narrowest *other* link of the route), the highest rate the flow could get were that link unlimited. */
-    setMaxRate(): void {
-      const route = this.route;
-      const usage = this.usage;
-      for (let j = 0; j < route.length; j++) {
-        let m = this.cap;
-        for (let i = 0; i < route.length; i++) if (i !== j) m = Math.min(m, usage === null ? capacity[route[i]!]! : capacity[route[i]!]! / usage[i]!);
-        this.maxRate[j] = m;
-      }
-    }
-    /** Account the bytes and seconds of the segment since `t` at the current rate. */
-    settle(): void {
-      const dt = kernel.now - this.t;
-      if (dt > 0) {
-        this.busy += dt;
-        if (this.rate_Bps > 0) {
-          const b = this.rate_Bps * dt;
-          if (this.left !== Infinity) this.left -= b;
-          this.sent += b;
-        }
-      }
-      this.t = kernel.now;
-    }
-    /** A new constant-rate segment from now at rate r; reschedules the completion. */
-    startSegment(r: number): void {
-      this.t = kernel.now;
-      this.rate_Bps = r;
-      if (this.completion) kernel.cancel(this.completion);
-      this.completion = undefined;
-      this.segment_s = 0;
-      if (r > 0 && this.left !== Infinity) {
-        this.segment_s = Math.max(0, this.left) / r;
-        this.completion = kernel.schedule(this.segment_s, this.onComplete);
-      }
-    }
-    get remaining_bytes(): number {
-      if (this.left === Infinity) return Infinity;
-      return Math.max(0, this.left - this.rate_Bps * (kernel.now - this.t));
-    }
-    get delivered_bytes(): number {
-      return this.sent + this.rate_Bps * (kernel.now - this.t);
-    }
-    setCap(cap_Bps: number): void {
-      if (!(cap_Bps >= 0)) throw new RangeError(`setCap: cap must be >= 0 bytes/s, got ${cap_Bps}`);
-      if (cap_Bps === this.cap || this.cancelled) return;
-      if (!this.active) {
-        this.cap = cap_Bps;
-        this.setMaxRate();
-        return;
-      }
-      this.settle();
-      pendingGone.push(unlink(this));
-      this.cap = cap_Bps;
-      this.setMaxRate();
-      link(this);
-      pendingFlows.push(this);
+    link(f);
+    pendingFlows.push(f);
+    later();
+  };
+
+  const ops: NetOps = {
+    kernel,
+    capacity,
+    finish,
+    begin,
+    recap(f, cap_Bps) {
+      f.settle();
+      pendingGone.push(unlink(f));
+      f.cap = cap_Bps;
+      f.setMaxRate();
+      link(f);
+      pendingFlows.push(f);
       later();
-    }
-    cancel(): void {
-      if (this.cancelled) return;
-      this.cancelled = true;
-      if (this.active) {
-        this.settle();
-        pendingGone.push(unlink(this));
-        later();
-      }
-      if (this.completion) kernel.cancel(this.completion);
-      this.completion = undefined;
-      this.rate_Bps = 0;
-    }
-  }
+    },
+    drop(f) {
+      f.settle();
+      pendingGone.push(unlink(f));
+      later();
+    },
+  };
 
   /** Renew f, which finished at this instant, as the next transfer on its route at its rate. */
   const renew = (f: FlowImpl, gone: Gone, bytes: number, onDone: () => void): FlowImpl => {
     f.leaving = null;
     pendingGone.splice(pendingGone.lastIndexOf(gone), 1);
+    gone.queued = false;
     f.left = bytes;
     f.sent = 0;
     f.busy = 0;
@@ -649,33 +717,18 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
     if (!(latency >= 0)) throw new RangeError(`flow: latency must be >= 0 s, got ${spec.latency_s}`);
     if (route.length === 0 && cap === Infinity) throw new RangeError('flow crosses no link and has no rate cap: its rate would be infinite');
     const prev = follows;
-    if (
-      prev instanceof FlowImpl &&
-      prev.leaving &&
-      latency === 0 &&
-      prev.cap === cap &&
-      prev.weight === weight &&
-      prev.leaving.rate > 0 &&
-      !prev.cancelled &&
-      onDone !== undefined &&
-      sameDemand(prev.route, prev.usage, route, usage)
-    )
-      return renew(prev, prev.leaving, bytes, onDone);
-    const f = new FlowImpl(route, usage, cap, weight, bytes, onDone, spec.onRate);
-    const begin = (): void => {
-      if (f.cancelled) return;
-      f.t = kernel.now;
-      if (route.length === 0) {
-        // No link: the cap alone sets the rate.
-        f.startSegment(cap);
-        return;
-      }
-      link(f);
-      pendingFlows.push(f);
-      later();
-    };
-    if (latency > 0) kernel.schedule(latency, begin);
-    else begin();
+    if (prev instanceof FlowImpl && prev.net === ops && prev.leaving && !prev.cancelled && onDone !== undefined && prev.weight === weight && prev.onRate === spec.onRate && sameDemand(prev.route, prev.usage, route, usage)) {
+      if (latency === 0 && prev.cap === cap && prev.leaving.rate > 0) return renew(prev, prev.leaving, bytes, onDone);
+      // Off the links for its latency like a fresh transfer (the re-solve of this instant
+      // counts it gone), but the same object: no allocation per round.
+      prev.reset(cap, bytes, onDone);
+      if (latency > 0) kernel.schedule(latency, prev.onBegin);
+      else prev.onBegin();
+      return prev;
+    }
+    const f = new FlowImpl(ops, route, usage, cap, weight, bytes, onDone, spec.onRate);
+    if (latency > 0) kernel.schedule(latency, f.onBegin);
+    else f.onBegin();
     return f;
   };
 
