@@ -15,5 +15,4 @@ export * from './placement.js';
 export { consolidationPolicy, makePlacer, makeSelector, defaultConsolidation, type ConsolidationOptions, type PlacementName, type SelectionName } from './policy.js';
 export * from './plugins.js';
 export * from './simulate.js';
-export { createClusterNetwork, type ClusterNetwork, type ClusterFlow } from './network.js';
 export * from './cloudsim.js';

@@ -2,10 +2,14 @@
  * The cluster simulation: hosts with power models, VMs whose CPU demand follows utilisation
  * traces, a trigger policy consulted every decision interval, and migrations that cost either
  * what CloudSim charges (RAM ÷ half the NIC bandwidth, 10 % CPU) or what a real copy strategy
- * takes over the shared network (core's flow network on the event kernel, max-min fair links).
+ * takes over the shared network (core's one max-min fair network, each migration run by core's driver as a single one is).
  */
 import {
   createKernel,
+  createNetwork,
+  driveMigration,
+  routeLatency,
+  type DrivenMigration,
   createMemory,
   createMigration,
   createRng,
@@ -26,7 +30,6 @@ import {
   type VmSpec,
 } from '@livemig/core';
 import { uniform } from '@livemig/workloads';
-import { createClusterNetwork, type ClusterFlow } from './network.js';
 import { HISTORY_LENGTH } from './plan.js';
 import type { PowerModel } from './power.js';
 import type { SimClusterView, SimHostView, SimVmView } from './view.js';
@@ -251,7 +254,7 @@ interface Running {
   wasOff: boolean;
   demandAtStart: number;
   timer?: EventHandle;
-  flow?: ClusterFlow;
+  driven?: DrivenMigration;
   dead: boolean;
 }
 
@@ -312,7 +315,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
     core_Bps: costModel.mode === 'strategy' ? (costModel.core_Bps ?? 1e18) : 1e18,
     latency_s: costModel.mode === 'strategy' ? (costModel.latency_s ?? 0) : 0,
   });
-  const net = createClusterNetwork(kernel, cluster.links);
+  const net = createNetwork(kernel, cluster.links);
 
   // --- state
   const hostVms: number[][] = Array.from({ length: H }, () => []);
@@ -627,50 +630,18 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
       trace: false,
       start_s: kernel.now,
     });
-    const it = c.strategy.migrate(mig.m);
     const route = cluster.route(r.from, r.to);
     const cap = c.bandwidthShare !== undefined ? c.bandwidthShare * Math.min(o.hosts[r.from]!.nic_Bps, o.hosts[r.to]!.nic_Bps) : Infinity;
-    /** Start of the current transfer. */
-    let t0 = 0;
-    const onDone = (): void => {
-      const dt = kernel.now - t0;
-      mig.clock.advance(dt);
-      step(dt);
-    };
-    const step = (answer: number): void => {
-      for (let guard = 0; ; guard++) {
-        if (r.dead) return;
-        if (guard > 1_000_000) throw new Error(`migration of VM ${r.v}: the strategy yielded 1e6 zero-length actions`);
-        const s = it.next(answer);
-        if (s.done) {
-          finishMigration(r, mig.metrics.status, mig.metrics);
-          return;
-        }
-        const a = s.value;
-        if (a.kind === 'wait') {
-          r.timer = kernel.schedule(a.seconds, () => {
-            mig.clock.advance(a.seconds);
-            step(a.seconds);
-          });
-          return;
-        }
-        if (!(a.bytes > 0)) {
-          answer = 0;
-          continue;
-        }
-        t0 = kernel.now;
-        r.flow = net.transfer({
-          route,
-          cap_Bps: Math.min(cap, a.cap_Bps),
-          bytes: a.bytes,
-          onDone,
-          // The next round, started from the previous one's onDone, takes its place on the links.
-          follows: r.flow,
-        });
-        return;
-      }
-    };
-    step(0);
+    r.driven = driveMigration({
+      kernel,
+      network: net,
+      m: mig.m,
+      clock: mig.clock,
+      strategy: c.strategy,
+      path: { route, latency_s: routeLatency(cluster.links, route), cap_Bps: cap },
+      maxActions: 1_000_000,
+      onEnd: () => finishMigration(r, mig.metrics.status, mig.metrics),
+    });
   };
 
   const slots = o.maxMigrationsPerHost ?? Infinity;
@@ -737,7 +708,7 @@ export function simulateCluster(o: ClusterSimOptions): ClusterResult {
   /** Abort a running migration without metrics of a finished one (a host failed under it). */
   const abortMigration = (r: Running): void => {
     if (r.timer) kernel.cancel(r.timer);
-    r.flow?.cancel();
+    r.driven?.stop();
     finishMigration(r, 'failed', { converged: false, downtime_s: 0, bytes_sent: 0, app_degradation_s: 0 });
   };
 
