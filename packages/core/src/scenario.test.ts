@@ -103,6 +103,43 @@ describe('simulateScenario (hand-computed)', () => {
     expect(r.metrics.background_bytes_lost).toBeCloseTo(100 * MiB, 0);
   });
 
+  it('on/off background (1 s on, 1 s off, greedy) on the uplink: a 200 MiB migration gets 50, 100, 50 MiB/s and ends at 3 s; the background loses the 100 MiB it would have sent', () => {
+    const r = simulateScenario(setup({ n: 1, memory: [200 * MiB], background: [{ from: 0, to: 2, rate_Bps: Infinity, onOff: { on_s: 1, off_s: 1 } }] }));
+    expect(r.metrics.makespan_s).toBeCloseTo(3, 9);
+    expect(r.metrics.background_bytes_lost).toBeCloseTo(100 * MiB, 0);
+  });
+
+  it('exponential on/off periods: the same seed gives the same run, another seed another; bad periods are refused', () => {
+    const bg = (seed: number) => [{ from: 0, to: 2, rate_Bps: Infinity, onOff: { on_s: 0.5, off_s: 0.5, exponential: true, seed } }];
+    const a = simulateScenario(setup({ n: 1, memory: [400 * MiB], background: bg(7) }));
+    const b = simulateScenario(setup({ n: 1, memory: [400 * MiB], background: bg(7) }));
+    const c = simulateScenario(setup({ n: 1, memory: [400 * MiB], background: bg(8) }));
+    expect(b.metrics).toEqual(a.metrics);
+    expect(c.metrics.makespan_s).not.toBe(a.metrics.makespan_s);
+    // Between alone (4 s) and always shared (8 s).
+    expect(a.metrics.makespan_s).toBeGreaterThan(4);
+    expect(a.metrics.makespan_s).toBeLessThan(8);
+    expect(() => simulateScenario(setup({ n: 1, background: [{ from: 0, to: 2, rate_Bps: 1, onOff: { on_s: 0, off_s: 1 } }] }))).toThrow(/background\[0\]: on and off periods/);
+  });
+
+  it('dumbbell: migrations across share the bottleneck (2 s each), migrations within a side do not touch it (1 s each)', () => {
+    const hosts = ['a', 'b', 'c', 'd'].map((id) => ({ id, nic_Bps: 100 * MiB }));
+    const topology = { kind: 'dumbbell' as const, duplex: 'split' as const, left: ['a', 'b'], bottleneck_Bps: 100 * MiB, latency_s: 0 };
+    const s = setup({ n: 2, hosts, topology });
+    const vms = [s.vms[0]!, { ...s.vms[1]!, host: 1 }];
+    const across = simulateScenario({ ...s, vms, requests: [{ vm: 0, to: 2 }, { vm: 1, to: 3 }] });
+    for (const m of across.migrations) expect(m.metrics.total_time_s).toBeCloseTo(2, 9);
+    const within = simulateScenario({ ...s, vms: [s.vms[0]!, { ...s.vms[1]!, host: 2 }], requests: [{ vm: 0, to: 1 }, { vm: 1, to: 3 }] });
+    for (const m of within.migrations) expect(m.metrics.total_time_s).toBeCloseTo(1, 9);
+    // Split duplex: one migration each way across the bottleneck does not share it.
+    const ways = simulateScenario({ ...s, vms: [s.vms[0]!, { ...s.vms[1]!, host: 2 }], requests: [{ vm: 0, to: 3 }, { vm: 1, to: 1 }] });
+    for (const m of ways.migrations) expect(m.metrics.total_time_s).toBeCloseTo(1, 9);
+    const shared = simulateScenario({ ...s, topology: { ...topology, duplex: 'shared' }, vms: [s.vms[0]!, { ...s.vms[1]!, host: 2 }], requests: [{ vm: 0, to: 3 }, { vm: 1, to: 1 }] });
+    for (const m of shared.migrations) expect(m.metrics.total_time_s).toBeCloseTo(2, 9);
+    expect(() => simulateScenario({ ...s, topology: { ...topology, left: ['a', 'b', 'c', 'd'] } })).toThrow(/both sides/);
+    expect(() => simulateScenario({ ...s, topology: { ...topology, left: ['x'] } })).toThrow(/host 'x', which does not exist/);
+  });
+
   it('refuses a migration to its own host, a VM asked twice, and a final placement that does not fit', () => {
     expect(() => simulateScenario(setup({ n: 1, requests: [{ vm: 0, to: 0 }] }))).toThrow(/already runs on a/);
     expect(() => simulateScenario(setup({ n: 1, requests: [{ vm: 0, to: 1 }, { vm: 0, to: 2 }] }))).toThrow(/twice/);

@@ -11,7 +11,7 @@ import { createMemory, createMigration, emptyMetrics, type CopyStrategy, type Mi
 import type { PageCosts } from './memory.js';
 import type { VmSpec } from './model.js';
 import { createNetwork, type Flow, type Network } from './network.js';
-import type { Rng } from './rng.js';
+import { createRng, type Rng } from './rng.js';
 import type { RunningMigration, Scheduler, WaitingMigration } from './schedule.js';
 import { createServiceRecorder, serviceDemand, type ServiceModel } from './service.js';
 import type { StopCondition } from './stop.js';
@@ -59,6 +59,12 @@ export interface BackgroundFlow {
   readonly start_s?: number;
   /** Default: until the last migration ends. */
   readonly end_s?: number;
+  /**
+   * On/off traffic (a service with bursts): on for `on_s`, off for `off_s`, from `start_s`, in
+   * turn; `exponential` draws each period from an exponential of that mean with a random stream
+   * of `seed` (the same periods in the run without migrations the losses are measured against).
+   */
+  readonly onOff?: { readonly on_s: number; readonly off_s: number; readonly exponential?: boolean; readonly seed?: number };
 }
 
 /** What {@link simulateScenario} runs. */
@@ -144,6 +150,12 @@ function check(setup: ScenarioSetup): void {
     asked.add(r.vm);
     if (!((r.at_s ?? 0) >= 0)) throw new RangeError(`requests[${i}] (${vm.vm.id}): at must be >= 0 s, got ${r.at_s}`);
   });
+  setup.background?.forEach((b, i) => {
+    if (!(Number.isInteger(b.from) && b.from >= 0 && b.from < H && Number.isInteger(b.to) && b.to >= 0 && b.to < H && b.from !== b.to))
+      throw new RangeError(`background[${i}]: needs two different host indices (0 … ${H - 1}), got ${b.from} → ${b.to}`);
+    if (b.onOff && !(b.onOff.on_s > 0 && b.onOff.off_s > 0 && Number.isFinite(b.onOff.on_s) && Number.isFinite(b.onOff.off_s)))
+      throw new RangeError(`background[${i}]: on and off periods must be finite and > 0 s, got ${b.onOff.on_s} s and ${b.onOff.off_s} s`);
+  });
   // Where every VM ends up must fit, or some migration could never start.
   const used = new Float64Array(H);
   const dest = new Map(setup.requests.map((r) => [r.vm, r.to]));
@@ -161,17 +173,38 @@ function startTraffic(kernel: Kernel, network: Network, topo: Topology, setup: S
   );
   const background: Array<Flow | undefined> = [];
   const timers: EventHandle[] = [];
+  /** The next switch of each on/off flow. */
+  const toggles: Array<EventHandle | undefined> = [];
   setup.background?.forEach((b, i) => {
+    const path = topo.path(b.from, b.to);
+    const cap = Math.min(b.rate_Bps, path.cap_Bps ?? Infinity);
+    const onOff = b.onOff;
     const begin = (): void => {
-      background[i] = network.stream({ ...topo.path(b.from, b.to), cap_Bps: Math.min(b.rate_Bps, topo.path(b.from, b.to).cap_Bps ?? Infinity), latency_s: 0 });
+      const f = (background[i] = network.stream({ ...path, cap_Bps: cap, latency_s: 0 }));
+      if (!onOff) return;
+      // The periods, drawn in order from the flow's own stream: the same in every run.
+      const rng = onOff.exponential ? createRng(onOff.seed ?? i + 1) : undefined;
+      const period = (mean: number): number => (rng ? rng.exponential(1 / mean) : mean);
+      const toggle = (on: boolean): void => {
+        f.setCap(on ? cap : 0);
+        toggles[i] = kernel.schedule(period(on ? onOff.on_s : onOff.off_s), () => toggle(!on));
+      };
+      toggle(true);
     };
     if ((b.start_s ?? 0) > 0) timers.push(kernel.at(b.start_s!, begin));
     else begin();
-    if (b.end_s !== undefined && Number.isFinite(b.end_s)) timers.push(kernel.at(b.end_s, () => background[i]?.cancel()));
+    if (b.end_s !== undefined && Number.isFinite(b.end_s))
+      timers.push(
+        kernel.at(b.end_s, () => {
+          background[i]?.cancel();
+          if (toggles[i]) kernel.cancel(toggles[i]!);
+        }),
+      );
   });
   const backgroundBytes = (): number => background.reduce((s, f) => s + (f ? f.delivered_bytes : 0), 0);
   const stopAll = (): void => {
     for (const t of timers) kernel.cancel(t);
+    for (const t of toggles) if (t) kernel.cancel(t);
     for (const f of streams) f?.cancel();
     for (const f of background) f?.cancel();
   };

@@ -60,6 +60,23 @@ export interface StarTopology {
   readonly latency_s: number;
 }
 
+/**
+ * A dumbbell: two stars (the `left` hosts and the others) whose switches are joined by one
+ * bottleneck link of `bottleneck_Bps` (per direction with `split` duplex, shared by both with
+ * `shared`). A flow between the sides crosses the source NIC, the bottleneck and the destination
+ * NIC; within a side, the two NICs. `latency_s` is host to its switch's peer as in a star; the
+ * bottleneck adds `bottleneckLatency_s`.
+ */
+export interface DumbbellTopology {
+  readonly kind: 'dumbbell';
+  readonly duplex: 'split' | 'shared';
+  /** Host ids on the left side (at least one); the others are on the right (at least one). */
+  readonly left: readonly string[];
+  readonly bottleneck_Bps: number;
+  readonly bottleneckLatency_s?: number;
+  readonly latency_s: number;
+}
+
 /** Links by name and the route between hosts, as lists of link ids (both directions must be given to use both). */
 export interface LinksTopology {
   readonly kind: 'links';
@@ -67,7 +84,7 @@ export interface LinksTopology {
   readonly routes: ReadonlyArray<{ readonly from: string; readonly to: string; readonly links: readonly string[]; readonly symmetric?: boolean }>;
 }
 
-export type TopologySpec = StarTopology | LinksTopology;
+export type TopologySpec = StarTopology | DumbbellTopology | LinksTopology;
 
 /** A topology under a model, ready for a network. */
 export interface Topology {
@@ -78,7 +95,7 @@ export interface Topology {
   route(a: number, b: number): readonly number[];
   /** How a bulk flow from a to b is placed: route with the acknowledgements' usage, weight, latency, rate bound. */
   path(a: number, b: number): MigrationPath;
-  /** Links traffic from host a to clients outside the topology crosses (a star's uplink); throws for `links` topologies. */
+  /** Links traffic from host a to clients outside the topology crosses (its NIC's uplink in a star or dumbbell); throws for `links` topologies. */
   exit(a: number): readonly number[];
 }
 
@@ -90,7 +107,7 @@ export function buildTopology(hosts: readonly TopologyHost[], spec: TopologySpec
   const key = (a: number, b: number): string => `${a}>${b}`;
   const index = new Map(hosts.map((h, i) => [h.id, i]));
   if (index.size !== hosts.length) throw new RangeError('topology: two hosts have the same id');
-  if (spec.kind === 'star') {
+  if (spec.kind === 'star' || spec.kind === 'dumbbell') {
     if (!(spec.latency_s >= 0)) throw new RangeError(`topology: latency must be >= 0 s, got ${spec.latency_s}`);
     const up: number[] = [];
     const down: number[] = [];
@@ -106,13 +123,34 @@ export function buildTopology(hosts: readonly TopologyHost[], spec: TopologySpec
       }
     }
     for (const l of up) exits.push([l]);
-    let core = -1;
-    if (spec.core_Bps !== undefined) {
-      if (!(spec.core_Bps > 0)) throw new RangeError(`topology: core bandwidth must be > 0, got ${spec.core_Bps}`);
-      core = raw.push({ id: 'core', bandwidth_Bps: spec.core_Bps, latency_s: 0 }) - 1;
+    if (spec.kind === 'star') {
+      let core = -1;
+      if (spec.core_Bps !== undefined) {
+        if (!(spec.core_Bps > 0)) throw new RangeError(`topology: core bandwidth must be > 0, got ${spec.core_Bps}`);
+        core = raw.push({ id: 'core', bandwidth_Bps: spec.core_Bps, latency_s: 0 }) - 1;
+      }
+      for (let a = 0; a < hosts.length; a++)
+        for (let b = 0; b < hosts.length; b++) if (a !== b) routes.set(key(a, b), core < 0 ? [up[a]!, down[b]!] : [up[a]!, core, down[b]!]);
+    } else {
+      if (!(spec.bottleneck_Bps > 0)) throw new RangeError(`topology: bottleneck bandwidth must be > 0, got ${spec.bottleneck_Bps}`);
+      const lat = spec.bottleneckLatency_s ?? 0;
+      if (!(lat >= 0)) throw new RangeError(`topology: bottleneck latency must be >= 0 s, got ${lat}`);
+      const left = new Set<number>();
+      for (const id of spec.left) {
+        const i = index.get(id);
+        if (i === undefined) throw new RangeError(`topology: the dumbbell's left side names host '${id}', which does not exist (hosts: ${hosts.map((h) => h.id).join(', ')})`);
+        left.add(i);
+      }
+      if (left.size === 0 || left.size === hosts.length) throw new RangeError(`topology: a dumbbell needs hosts on both sides (left has ${left.size} of ${hosts.length})`);
+      const rightward = raw.push({ id: spec.duplex === 'split' ? 'bottleneck:left>right' : 'bottleneck', bandwidth_Bps: spec.bottleneck_Bps, latency_s: lat }) - 1;
+      const leftward = spec.duplex === 'split' ? raw.push({ id: 'bottleneck:right>left', bandwidth_Bps: spec.bottleneck_Bps, latency_s: lat }) - 1 : rightward;
+      for (let a = 0; a < hosts.length; a++)
+        for (let b = 0; b < hosts.length; b++) {
+          if (a === b) continue;
+          const across = left.has(a) === left.has(b) ? [] : [left.has(a) ? rightward : leftward];
+          routes.set(key(a, b), [up[a]!, ...across, down[b]!]);
+        }
     }
-    for (let a = 0; a < hosts.length; a++)
-      for (let b = 0; b < hosts.length; b++) if (a !== b) routes.set(key(a, b), core < 0 ? [up[a]!, down[b]!] : [up[a]!, core, down[b]!]);
   } else {
     const linkIndex = new Map<string, number>();
     for (const l of spec.links) {

@@ -67,6 +67,33 @@ describe('livemig run on a scenario experiment', () => {
     // Dealt in turn to d0 and d1.
     expect(migrations.slice(0, 6).map((m) => m.to)).toEqual(['d0', 'd1', 'd0', 'd1', 'd0', 'd1']);
     expect(new Set(migrations.map((m) => m.run_id))).toEqual(new Set(runs.map((r) => r.run_id)));
+    expect(new Set(migrations.map((m) => m.group))).toEqual(new Set(['v']));
+  });
+
+  it('a dumbbell with on/off traffic across its bottleneck, as computed by hand', () => {
+    // a → c across a 1 GiB/s bottleneck that a greedy flow b → d uses 1 s out of 2: the
+    // 2 GiB migration gets 512, 1024, 512 MiB/s over its three seconds and ends at 3 s.
+    const dumbbell = {
+      kind: 'scenario',
+      name: 'dumbbell',
+      fidelity: 'fluid',
+      network: { topology: 'dumbbell', left: ['a', 'b'], bottleneck: '1 GiB/s' },
+      hosts: [{ id: 'a', nic: '1 GiB/s' }, { id: 'b', nic: '1 GiB/s' }, { id: 'c', nic: '1 GiB/s' }, { id: 'd', nic: '1 GiB/s' }],
+      vms: [{ id: 'big', host: 'a', memory: '2 GiB', workload: 'idle' }],
+      migrations: [{ vms: 'big', to: 'c' }],
+      background: [{ from: 'b', to: 'd', rate: 'unlimited', on: '1 s', off: '1 s' }],
+      strategy: 'stop-and-copy',
+    };
+    writeFileSync(join(dir, 'dumbbell.json'), JSON.stringify(dumbbell));
+    const r = livemig('run', 'dumbbell.json', '--out', 'db', '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [run] = parse(read('db', 'runs.csv'), { columns: true }) as Array<Record<string, string>>;
+    expect(Number(run!.makespan_s)).toBeCloseTo(3, 9);
+    // The background lost half of its first and of its third second: 0.5 + 0.5 GiB.
+    expect(Number(run!.background_bytes_lost)).toBeCloseTo(2 ** 30, 0);
+    const [m] = parse(read('db', 'migrations.csv'), { columns: true }) as Array<Record<string, string>>;
+    expect(m).toMatchObject({ vm: 'big', group: 'big', from: 'a', to: 'c' });
   });
 
   it('livemig plan counts hosts, VMs and migrations', () => {
@@ -85,6 +112,10 @@ describe('livemig run on a scenario experiment', () => {
     ['a limit of 0', { sweep: { params: { scheduler: [{ use: 'limited', options: { total: 0 } }] } } }, /scheduler\.options\.total/],
     ['an unknown scheduler', { sweep: { params: { scheduler: ['fastest'] } } }, /fastest/],
     ['a bad unit', { hosts: [{ id: 'a', nic: '1 GiB' }, { id: 'd', count: 2, nic: '1 GiB/s' }] }, /hosts\[0\]\.nic/],
+    ['a dumbbell without its left side', { network: { topology: 'dumbbell', bottleneck: '1 GiB/s' } }, /network\.left: a 'dumbbell' topology needs network\.left/],
+    ['a dumbbell with every host on the left', { network: { topology: 'dumbbell', left: ['a', 'd'], bottleneck: '1 GiB/s' } }, /network\.left: every host is on the left/],
+    ['a bottleneck on a star', { network: { bottleneck: '1 GiB/s' } }, /network\.bottleneck: only a 'dumbbell' topology/],
+    ['on/off traffic without off', { background: [{ from: 'a', to: 'd0', rate: 'unlimited', on: '1 s' }] }, /background\[0\]\.off: on\/off traffic needs both on and off/],
   ])('refuses %s with exit 2, naming the field, writing nothing', (_what, change, message) => {
     const name = `bad-${Math.random().toString(36).slice(2)}`;
     writeFileSync(join(dir, `${name}.json`), JSON.stringify({ ...doc, name, ...change }));

@@ -44,10 +44,13 @@ const migrationSchema = z.union([
 
 export const networkSpecSchema = z.strictObject({
   model: z.enum(['ideal', 'cm02', 'lv08']).default('ideal').describe("ideal: latency + size ÷ bandwidth, equal shares; cm02 / lv08: SimGrid 3.32's models (TCP window bound, 5 % acknowledgement cross-traffic, RTT-unfair shares; lv08 also bandwidth × 0.97, latency × 13.01, weight-S 20537)"),
-  topology: z.enum(['star', 'links']).default('star').describe('star: every host NIC on one switch; links: the links and routes given here'),
-  duplex: z.enum(['split', 'shared']).default('split').describe('star: a link per direction per NIC (split) or one for both (shared)'),
+  topology: z.enum(['star', 'dumbbell', 'links']).default('star').describe('star: every host NIC on one switch; dumbbell: two such switches (the left hosts, the others) joined by one bottleneck link; links: the links and routes given here'),
+  duplex: z.enum(['split', 'shared']).default('split').describe('star, dumbbell: a link per direction per NIC and bottleneck (split) or one for both (shared)'),
   core: schemas.rate({ positive: true }).optional().describe("star: the switch's capacity (default: never a bottleneck)"),
-  latency: schemas.seconds().prefault('0 s').describe('star: one-way host-to-host latency'),
+  latency: schemas.seconds().prefault('0 s').describe('star, dumbbell: one-way latency between two hosts on one switch'),
+  left: z.array(id).min(1).optional().describe('dumbbell: the hosts or host groups on the left switch (the others are on the right)'),
+  bottleneck: schemas.rate({ positive: true }).optional().describe("dumbbell: the capacity of the link between the switches, e.g. '10 Gbit/s'"),
+  bottleneckLatency: schemas.seconds().prefault('0 s').describe('dumbbell: the latency the bottleneck adds to a route across it'),
   links: z.array(z.strictObject({ id, bandwidth: schemas.rate({ positive: true }), latency: schemas.seconds().prefault('0 s') })).optional().describe('links topology: the links'),
   routes: z
     .array(z.strictObject({ from: id, to: id, links: z.array(id).min(1), symmetric: z.boolean().default(true).describe('also the reverse route, links reversed') }))
@@ -66,6 +69,9 @@ const backgroundSchema = z.strictObject({
   rate: z.union([schemas.rate({ positive: true }), z.literal('unlimited')]).describe("rate cap, e.g. '2 Gbit/s', or 'unlimited' (a bulk transfer taking its fair share)"),
   start: schemas.seconds().prefault('0 s'),
   end: schemas.seconds().optional().describe('default: until the last migration ends'),
+  on: schemas.seconds({ positive: true }).optional().describe("on/off traffic: how long each burst lasts, e.g. '2 s' (with off)"),
+  off: schemas.seconds({ positive: true }).optional().describe('on/off traffic: the pause between bursts (with on)'),
+  periods: z.enum(['constant', 'exponential']).default('constant').describe('on/off traffic: every period as given, or drawn from exponentials of those means (seeded per run)'),
 });
 
 export const scenarioExperimentSchema = z.strictObject({

@@ -43,6 +43,7 @@ export const SCENARIO_MIGRATION_COLUMNS = [
   'run_id',
   'request',
   'vm',
+  'group',
   'from',
   'to',
   'requested_s',
@@ -65,6 +66,8 @@ export interface ExpandedScenario {
   readonly hosts: ReadonlyArray<{ id: string; nic_Bps: number; memory_bytes?: number }>;
   readonly vms: ReadonlyArray<{ id: string; group: number; host: number; memory_bytes: number; pageSize_bytes: number; vcpus: number }>;
   readonly requests: ReadonlyArray<{ vm: number; to: number; at_s: number; priority: number }>;
+  /** Dumbbell topology: the ids of the hosts on the left switch. */
+  readonly dumbbellLeft?: readonly string[];
 }
 
 /** What a worker needs to run one configuration. */
@@ -170,8 +173,19 @@ export function expandScenario(e: ScenarioExperiment, file: string, suffix = '')
     if (f.length !== 1 || t.length !== 1) fail(`background[${i}]`, 'a background flow joins two hosts, not groups: name single hosts');
     if (f[0] === t[0]) fail(`background[${i}].to`, 'a background flow needs two different hosts');
     if (b.end !== undefined && !(b.end > b.start)) fail(`background[${i}].end`, `end (${b.end} s) must be after start (${b.start} s)`);
+    if ((b.on === undefined) !== (b.off === undefined)) fail(`background[${i}].${b.on === undefined ? 'on' : 'off'}`, 'on/off traffic needs both on and off: give both, or neither for constant traffic');
+    if (b.periods === 'exponential' && b.on === undefined) fail(`background[${i}].periods`, "exponential periods are for on/off traffic: give on and off, or drop 'periods'");
   }
-  return { hosts, vms, requests };
+  const n = e.network;
+  let dumbbellLeft: string[] | undefined;
+  if (n.topology === 'dumbbell') {
+    if (!n.left) fail('network.left', "a 'dumbbell' topology needs network.left: the hosts (or host groups) on the left switch");
+    if (n.bottleneck === undefined) fail('network.bottleneck', "a 'dumbbell' topology needs network.bottleneck: the capacity between the switches, e.g. '10 Gbit/s'");
+    const left = new Set(n.left!.flatMap((ref, k) => hostsOf(ref, `network.left[${k}]`)));
+    if (left.size === hosts.length) fail('network.left', 'every host is on the left: a dumbbell needs hosts on both sides');
+    dumbbellLeft = hosts.filter((_, i) => left.has(i)).map((h) => h.id);
+  } else if (n.left !== undefined || n.bottleneck !== undefined) fail(n.left !== undefined ? 'network.left' : 'network.bottleneck', `only a 'dumbbell' topology has a left side and a bottleneck (this one is '${n.topology}')`);
+  return { hosts, vms, requests, ...(dumbbellLeft ? { dumbbellLeft } : {}) };
 }
 
 /** Paths whose values the label columns tell apart. */

@@ -4,6 +4,7 @@
  */
 import {
   buildStop,
+  deriveSeed,
   NETWORK_MODELS,
   resolveOptions,
   runStream,
@@ -34,8 +35,9 @@ export function networkModelOf(n: ScenarioWorkerConfig['experiment']['network'])
   };
 }
 
-function topologyOf(n: ScenarioWorkerConfig['experiment']['network']): TopologySpec {
+function topologyOf(n: ScenarioWorkerConfig['experiment']['network'], x: ScenarioWorkerConfig['expanded']): TopologySpec {
   if (n.topology === 'star') return { kind: 'star', duplex: n.duplex, latency_s: n.latency, ...(n.core !== undefined ? { core_Bps: n.core } : {}) };
+  if (n.topology === 'dumbbell') return { kind: 'dumbbell', duplex: n.duplex, latency_s: n.latency, left: x.dumbbellLeft ?? [], bottleneck_Bps: n.bottleneck!, bottleneckLatency_s: n.bottleneckLatency };
   return {
     kind: 'links',
     links: (n.links ?? []).map((l) => ({ id: l.id, bandwidth_Bps: l.bandwidth, latency_s: l.latency })),
@@ -87,17 +89,19 @@ export function runScenario(config: ScenarioWorkerConfig, plugins: readonly AnyP
   const hostIndex = new Map(x.hosts.map((h, i) => [h.id, i]));
   return simulateScenario({
     hosts: x.hosts,
-    topology: topologyOf(e.network),
+    topology: topologyOf(e.network, x),
     model: networkModelOf(e.network),
     vms,
     requests: x.requests,
     scheduler: sc.plugin.create(sc.options, { rng: (name: string) => runStream(seed, replication, `scheduler.${name}`) } as never) as Scheduler,
-    background: (e.background ?? []).map((b) => ({
+    background: (e.background ?? []).map((b, i) => ({
       from: hostIndex.get(b.from)!,
       to: hostIndex.get(b.to)!,
       rate_Bps: b.rate === 'unlimited' ? Infinity : b.rate,
       start_s: b.start,
       ...(b.end !== undefined ? { end_s: b.end } : {}),
+      // Exponential periods draw from the run's stream of this flow: the same in the run without migrations.
+      ...(b.on !== undefined && b.off !== undefined ? { onOff: { on_s: b.on, off_s: b.off, exponential: b.periods === 'exponential', seed: deriveSeed(seed, `background${i}`, replication) } } : {}),
     })),
     fidelity: e.fidelity,
     costs: {
@@ -116,11 +120,12 @@ export function runScenario(config: ScenarioWorkerConfig, plugins: readonly AnyP
 /** The runs.csv metric cells of a run. */
 export const scenarioCells = (r: ScenarioResult): string[] => SCENARIO_METRIC_COLUMNS.map((c) => cell(r.metrics[c]));
 
-/** The migrations.csv rows of a run, without the run id. */
-export const migrationRows = (r: ScenarioResult): string[][] =>
+/** The migrations.csv rows of a run of `config`, without the run id. */
+export const migrationRows = (r: ScenarioResult, config: ScenarioWorkerConfig): string[][] =>
   r.migrations.map((m) => [
     cell(m.request),
     m.vm,
+    config.experiment.vms[config.expanded.vms[config.expanded.requests[m.request]!.vm]!.group]!.id,
     m.from,
     m.to,
     cell(m.requested_s),

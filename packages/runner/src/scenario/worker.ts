@@ -25,9 +25,10 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
   const timelines: string[][][] = [];
   for (const [index, configIndex, replication, seed] of task.runs) {
     try {
-      const r = runScenario(init.configs[configIndex]!, loaded, seed, replication);
+      const config = init.configs[configIndex]!;
+      const r = runScenario(config, loaded, seed, replication);
       rows.push(scenarioCells(r));
-      timelines.push(migrationRows(r));
+      timelines.push(migrationRows(r, config));
     } catch (e) {
       throw new Error(`run #${index} failed: ${(e as Error).message}`);
     }
