@@ -50,6 +50,12 @@ describe('stop conditions', () => {
     // 100 MiB/s × 0.03 s = 3 MiB = 768 pages.
     expect(c.check(view([769]))).toBeNull();
     expect(c.check(view([768]))).toMatchObject({ converged: true });
+    // No budget by default; with SimGrid's 1e7 s, a migration still above the threshold gives up there.
+    expect(c.check(view([769], { elapsed: 2e7 }))).toBeNull();
+    const t = stopCondition({ use: 'simgrid', options: { timeout: '1e7 s' } });
+    expect(t.check(view([769], { elapsed: 9.99e6 }))).toBeNull();
+    expect(t.check(view([769], { elapsed: 1e7 }))).toMatchObject({ converged: false, reason: expect.stringMatching(/simgrid: timeout, 1\.00000e\+7 s >= 10000000 s/) });
+    expect(t.check(view([768], { elapsed: 1e7 }))).toMatchObject({ converged: true });
   });
   it('no-progress gives up after k rounds that shrank less than x', () => {
     const c = stopCondition({ use: 'no-progress', options: { minShrink: 0.1, rounds: 2 } });

@@ -57,12 +57,23 @@ export const downtimeLimit = defineStopCondition({
  */
 export const simgrid = defineStopCondition({
   name: 'simgrid',
-  description: 'SimGrid: stop when remaining dirty bytes <= last transfer bandwidth x 0.03 s',
-  options: z.object({ maxDowntime: schemas.seconds().prefault('30 ms') }).strict(),
+  description: 'SimGrid: stop when remaining dirty bytes <= last transfer bandwidth x 0.03 s; with timeout, give up (not converged) once the migration has run that long (SimGrid: 1e7 s)',
+  options: z
+    .object({
+      maxDowntime: schemas.seconds().prefault('30 ms'),
+      timeout: schemas
+        .seconds({ positive: true })
+        .optional()
+        .describe("SimGrid's pre-copy time budget (MigrationTx: mig_timeout = 1e7 s, where SimGrid 3.32 aborts the whole simulation): past it, stop-and-copy, not converged; checked when a round ends (SimGrid cuts the round at the budget); default: none"),
+    })
+    .strict(),
   create: (o) => ({
     check(v) {
       const threshold = v.last.bandwidth_Bps * o.maxDowntime;
-      return v.last.dirtyBytes <= threshold ? { converged: true, reason: `simgrid: ${v.last.dirtyBytes.toFixed(0)} B <= ${threshold.toFixed(0)} B` } : null;
+      if (v.last.dirtyBytes <= threshold) return { converged: true, reason: `simgrid: ${v.last.dirtyBytes.toFixed(0)} B <= ${threshold.toFixed(0)} B` };
+      if (o.timeout !== undefined && v.elapsed_s >= o.timeout)
+        return { converged: false, reason: `simgrid: timeout, ${v.elapsed_s.toPrecision(6)} s >= ${o.timeout} s with ${v.last.dirtyBytes.toFixed(0)} B > ${threshold.toFixed(0)} B left` };
+      return null;
     },
   }),
 });
