@@ -46,6 +46,12 @@ export interface DriveSetup {
   readonly service?: ServiceTraffic;
   /** Receives the service and migration rates over time (the migration's own clock, from 0). */
   readonly recorder?: TimelineRecorder;
+  /**
+   * Nothing else uses this kernel and network but what this migration starts (a single
+   * migration): while no event is queued, a wait or a send alone on the network is answered at
+   * once — the clock jumps to its end — instead of through events. The same times and bytes.
+   */
+  readonly alone?: boolean;
   /** Safety net: a strategy that yields more actions than this is stopped with an error. */
   readonly maxActions?: number;
   /** Called once when the strategy returns (the metrics are final). */
@@ -74,6 +80,7 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
   const { kernel, network, m, clock, path } = setup;
   const it = setup.strategy.migrate(m);
   const limit = setup.maxActions ?? 10_000_000;
+  const alone = setup.alone === true;
   const cap0 = path.cap_Bps ?? Infinity;
   const start_s = kernel.now;
   let actions = 0;
@@ -171,7 +178,8 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
     cap_Bps: Infinity,
     latency_s: 0,
     bytes: 0,
-    onRate: rateChanged,
+    // Only the timeline listens to rate changes (without one, a lone flow is solved at once).
+    ...(rec ? { onRate: rateChanged } : {}),
     follows: undefined,
     // The time the send took on the simulated clock (latency and every change of rate included).
     onDone: () => complete(kernel.now - actionStart),
@@ -200,6 +208,12 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
           continue;
         }
         const seconds = a.seconds;
+        if (alone && kernel.pending === 0) {
+          kernel.advanceTo(kernel.now + seconds);
+          clock.advance(seconds);
+          answer = seconds;
+          continue;
+        }
         timer = kernel.schedule(seconds, () => complete(seconds));
         return;
       }
@@ -217,6 +231,19 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
       send.cap_Bps = Math.min(cap0, a.cap_Bps);
       send.latency_s = latency;
       send.bytes = a.bytes;
+      if (alone && kernel.pending === 0) {
+        const r = network.loneRate(send);
+        if (r !== undefined && r > 0) {
+          // As its flow would: the first byte after the latency, the last bytes ÷ rate later.
+          const first = latency > 0 ? kernel.now + latency : kernel.now;
+          kernel.advanceTo(first + a.bytes / r);
+          answer = kernel.now - actionStart;
+          flow = undefined;
+          clock.advance(answer);
+          wireBefore += a.bytes;
+          continue;
+        }
+      }
       // The next round, started from the previous one's onDone, takes its place on the links.
       send.follows = flow;
       const f: Flow = network.transfer(send);
@@ -226,16 +253,11 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
     }
   };
 
-  const driven: DrivenMigration = {
-    get ended() {
-      return ended;
-    },
-    get wire_bytes() {
-      return wireBefore + (live ? live.delivered_bytes : 0);
-    },
-    get rate_Bps() {
-      return live ? live.rate_Bps : 0;
-    },
+  const wire = (): number => wireBefore + (live ? live.delivered_bytes : 0);
+  const driven = new Driven({
+    ended: () => ended,
+    wire,
+    rate: () => (live ? live.rate_Bps : 0),
     fail(component) {
       if (ended) return false;
       const into = kernel.now - actionStart - advanced;
@@ -243,7 +265,7 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
         clock.advance(into);
         advanced += into;
       }
-      if (!clock.fail(component, driven.wire_bytes)) return false;
+      if (!clock.fail(component, wire())) return false;
       if (timer) kernel.cancel(timer);
       timer = undefined;
       live?.cancel();
@@ -257,7 +279,35 @@ export function driveMigration(setup: DriveSetup): DrivenMigration {
       live?.cancel();
       end();
     },
-  };
+  });
   step(0);
   return driven;
+}
+
+/** A {@link DrivenMigration} over the driver's closures (a class: getters on an object literal are slow to create). */
+class Driven implements DrivenMigration {
+  constructor(
+    private readonly s: {
+      ended(): boolean;
+      wire(): number;
+      rate(): number;
+      fail(component: FailureComponent): boolean;
+      stop(): void;
+    },
+  ) {}
+  get ended(): boolean {
+    return this.s.ended();
+  }
+  get wire_bytes(): number {
+    return this.s.wire();
+  }
+  get rate_Bps(): number {
+    return this.s.rate();
+  }
+  fail(component: FailureComponent): boolean {
+    return this.s.fail(component);
+  }
+  stop(): void {
+    this.s.stop();
+  }
 }

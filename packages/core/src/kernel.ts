@@ -20,6 +20,11 @@ export interface Kernel {
   /** Run `fn` at absolute time `time_s` (never in the past). */
   at(time_s: number, fn: () => void): EventHandle;
   cancel(handle: EventHandle): void;
+  /**
+   * Move the clock to `time_s` at once — for a caller that knows nothing else can happen before
+   * it: only with no event queued (throws otherwise), never backwards.
+   */
+  advanceTo(time_s: number): void;
   /** Process events until the queue is empty or the next event is after `until_s`. */
   run(until_s?: number): void;
   /** Number of events still to run (cancelled ones excluded). */
@@ -35,15 +40,59 @@ interface QueuedEvent extends EventHandle {
 
 const before = (a: EventHandle, b: EventHandle): boolean => a.time < b.time || (a.time === b.time && a.seq < b.seq);
 
-/** Create an empty kernel at time 0. */
-export function createKernel(): Kernel {
-  let heap: QueuedEvent[] = [];
-  let now = 0;
-  let seq = 0;
+/**
+ * The kernel as a class: its getters live on the prototype (an object literal with getters is
+ * slow to create, and a single migration makes a kernel).
+ */
+class KernelImpl implements Kernel {
+  private heap: QueuedEvent[] = [];
+  private time = 0;
+  private seq = 0;
   /** Cancelled events still in the heap. When they are most of it, it is rebuilt without them. */
-  let dead = 0;
+  private dead = 0;
 
-  const siftDown = (i: number): void => {
+  get now(): number {
+    return this.time;
+  }
+  get pending(): number {
+    return this.heap.length - this.dead;
+  }
+  schedule(delay_s: number, fn: () => void): EventHandle {
+    if (!(delay_s >= 0)) throw new RangeError(`schedule: delay must be >= 0 seconds, got ${delay_s}`);
+    return this.at(this.time + delay_s, fn);
+  }
+  at(time_s: number, fn: () => void): EventHandle {
+    if (!(time_s >= this.time)) throw new RangeError(`at: time ${time_s} s is before now (${this.time} s)`);
+    const e: QueuedEvent = { time: time_s, seq: this.seq++, cancelled: false, run: fn, queued: true };
+    this.push(e);
+    return e;
+  }
+  cancel(handle: EventHandle): void {
+    if (handle.cancelled) return;
+    handle.cancelled = true;
+    if ((handle as QueuedEvent).queued) {
+      (handle as QueuedEvent).dead = true;
+      this.dead++;
+      if (this.dead > 32 && this.dead > this.heap.length / 2) this.compact();
+    }
+  }
+  advanceTo(time_s: number): void {
+    if (this.heap.length - this.dead > 0) throw new Error(`advanceTo: ${this.heap.length - this.dead} events are queued; only an idle kernel may jump ahead`);
+    if (!(time_s >= this.time)) throw new RangeError(`advanceTo: time ${time_s} s is before now (${this.time} s)`);
+    this.time = time_s;
+  }
+  run(until_s = Infinity): void {
+    while (this.heap.length > 0 && this.heap[0]!.time <= until_s) {
+      const e = this.pop()!;
+      if (e.cancelled) continue;
+      this.time = e.time;
+      e.run();
+    }
+    if (until_s !== Infinity && until_s > this.time) this.time = until_s;
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
@@ -57,18 +106,19 @@ export function createKernel(): Kernel {
       heap[m] = t;
       i = m;
     }
-  };
+  }
   // Rescheduling (the network recomputes every flow's completion when one starts or ends)
   // would otherwise grow the heap with dead events without bound.
-  const compact = (): void => {
-    heap = heap.filter((e) => {
+  private compact(): void {
+    this.heap = this.heap.filter((e) => {
       if (e.cancelled) e.queued = false;
       return !e.cancelled;
     });
-    dead = 0;
-    for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
-  };
-  const push = (e: QueuedEvent): void => {
+    this.dead = 0;
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+  private push(e: QueuedEvent): void {
+    const heap = this.heap;
     heap.push(e);
     let i = heap.length - 1;
     while (i > 0) {
@@ -79,56 +129,24 @@ export function createKernel(): Kernel {
       heap[p] = t;
       i = p;
     }
-  };
-  const pop = (): QueuedEvent | undefined => {
+  }
+  private pop(): QueuedEvent | undefined {
+    const heap = this.heap;
     const top = heap[0];
     const last = heap.pop();
     if (heap.length > 0 && last) {
       heap[0] = last;
-      siftDown(0);
+      this.siftDown(0);
     }
     if (top) {
       top.queued = false;
-      if (top.dead) dead--;
+      if (top.dead) this.dead--;
     }
     return top;
-  };
+  }
+}
 
-  const kernel: Kernel = {
-    get now() {
-      return now;
-    },
-    get pending() {
-      return heap.length - dead;
-    },
-    schedule(delay_s, fn) {
-      if (!(delay_s >= 0)) throw new RangeError(`schedule: delay must be >= 0 seconds, got ${delay_s}`);
-      return kernel.at(now + delay_s, fn);
-    },
-    at(time_s, fn) {
-      if (!(time_s >= now)) throw new RangeError(`at: time ${time_s} s is before now (${now} s)`);
-      const e: QueuedEvent = { time: time_s, seq: seq++, cancelled: false, run: fn, queued: true };
-      push(e);
-      return e;
-    },
-    cancel(handle) {
-      if (handle.cancelled) return;
-      handle.cancelled = true;
-      if ((handle as QueuedEvent).queued) {
-        (handle as QueuedEvent).dead = true;
-        dead++;
-        if (dead > 32 && dead > heap.length / 2) compact();
-      }
-    },
-    run(until_s = Infinity) {
-      while (heap.length > 0 && heap[0]!.time <= until_s) {
-        const e = pop()!;
-        if (e.cancelled) continue;
-        now = e.time;
-        e.run();
-      }
-      if (until_s !== Infinity && until_s > now) now = until_s;
-    },
-  };
-  return kernel;
+/** Create an empty kernel at time 0. */
+export function createKernel(): Kernel {
+  return new KernelImpl();
 }

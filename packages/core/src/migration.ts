@@ -317,6 +317,8 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
   const kernel = createKernel();
   const network = createNetwork(kernel, links);
   const rec = createServiceRecorder(setup.timeline ?? false);
+  // Queued before the migration starts: it may run to its end at once when nothing is queued.
+  if (failure) kernel.at(failure.at_s, () => driven.fail(failure.component));
   const driven = driveMigration({
     kernel,
     network,
@@ -326,9 +328,9 @@ export function simulateMigration(setup: MigrationSetup): MigrationResult {
     path: { route, latency_s: setup.latency_s },
     ...(traffic ? { service: traffic, recorder: rec } : {}),
     ...(setup.maxActions !== undefined ? { maxActions: setup.maxActions } : {}),
+    alone: true,
     onEnd: () => {},
   });
-  if (failure) kernel.at(failure.at_s, () => driven.fail(failure.component));
   kernel.run();
   if (!driven.ended) throw new Error('the strategy stopped without ending the migration (it waits for nothing)');
   if (service) metrics.service_bytes_lost = Math.min(service.demand_Bps, nic) * metrics.total_time_s - rec.served_bytes;

@@ -87,6 +87,12 @@ export interface Network {
   transfer(spec: TransferSpec): Flow;
   /** A flow without end (service traffic): takes its share until cancelled. */
   stream(spec: FlowSpec): Flow;
+  /**
+   * The rate a transfer of `spec` would get were it started now with nothing else on the network
+   * (as its re-solve would give it); undefined when a flow is on the network or a change of
+   * this instant is not solved yet. Lets a lone migration skip the events of its sends.
+   */
+  loneRate(spec: FlowSpec): number | undefined;
   /** Flows currently on links. */
   readonly activeCount: number;
   /** Rate re-solves done, flows they covered, and transfers that took the rate of the flow they replaced (for benchmarks). */
@@ -173,6 +179,12 @@ interface NetOps {
   drop(f: FlowImpl): void;
 }
 
+const NO_ROUTE = { route: [] as readonly number[] };
+/** Scratch before its first use (never written: every use grows it first). */
+const NO_F64 = new Float64Array(0);
+const NO_I32 = new Int32Array(0);
+const NO_U8 = new Uint8Array(0);
+
 /** A flow of a network made by {@link createNetwork}. */
 class FlowImpl implements Flow {
   maxRate: Float64Array;
@@ -198,6 +210,8 @@ class FlowImpl implements Flow {
   leaving: Gone | null = null;
   /** The entry it leaves in `pendingGone` when it ends (reused). */
   gone: Gone | null = null;
+  /** The route and usage as the caller gave them (before normalisation). */
+  asked: { readonly route: readonly number[]; readonly usage?: readonly number[] | undefined } = NO_ROUTE;
   readonly onComplete: () => void;
   /** Its first byte moves now (after the latency): onto its links, solved with this instant's changes. */
   readonly onBegin: () => void;
@@ -341,18 +355,19 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
   // Scratch of the component search and the filling, grown on demand.
   const compFlows: FlowImpl[] = [];
   const compLinks: number[] = [];
-  let rates = new Float64Array(16);
-  let frozen = new Uint8Array(16);
-  let weights = new Float64Array(16);
-  let remaining = new Float64Array(16);
-  let unfrozenOn = new Int32Array(16);
-  let unfrozenWeight = new Float64Array(16);
+  // (Empty until the first re-solve: a single migration alone on its link never needs them.)
+  let rates = NO_F64;
+  let frozen = NO_U8;
+  let weights = NO_F64;
+  let remaining = NO_F64;
+  let unfrozenOn = NO_I32;
+  let unfrozenWeight = NO_F64;
   /** Local links of the component flows' routes: flow i's are flowLinks[flowLinkStart[i] .. flowLinkStart[i + 1]), with their usages. */
-  let flowLinkStart = new Int32Array(17);
-  let flowLinks = new Int32Array(48);
-  let flowUsage = new Float64Array(48);
+  let flowLinkStart = NO_I32;
+  let flowLinks = NO_I32;
+  let flowUsage = NO_F64;
   /** Flows to freeze at the current level. */
-  let freezing = new Int32Array(48);
+  let freezing = NO_I32;
 
   const slack = (l: number): boolean => unbounded[l] === 0 && bound[l]! <= capacity[l]! * (1 + SLACK_ROUNDING);
 
@@ -424,8 +439,8 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
   };
 
   // Binary min-heap of (level, id): id ≥ 0 a local link, id < 0 the flow −1 − id (its cap).
-  let heapKey = new Float64Array(64);
-  let heapId = new Int32Array(64);
+  let heapKey = NO_F64;
+  let heapId = NO_I32;
   const reserveHeap = (n: number): void => {
     if (heapKey.length >= n) return;
     heapKey = new Float64Array(2 * n);
@@ -652,7 +667,11 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
     f.done!();
     if (f.leaving === gone) {
       f.leaving = null;
-      later();
+      // Alone in this instant and nobody left on its links: the re-solve would find no flow.
+      if (!scheduled && pendingFlows.length === 0 && pendingGone.length === 1 && noFlowOn(gone.seeds)) {
+        pendingGone.length = 0;
+        gone.queued = false;
+      } else later();
     }
   };
 
@@ -666,8 +685,49 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
       return;
     }
     link(f);
+    if (!scheduled && pendingFlows.length === 0 && pendingGone.length === 0 && f.onRate === undefined && aloneOnRoute(f)) {
+      // Nothing else changes at this instant, no flow shares its links and none listens to its
+      // rate (onRate is called only once the instant is solved): its component is itself,
+      // solved here as the filling would (level = least of cap ÷ weight and each link's
+      // capacity ÷ usage × weight), without the re-solve event.
+      f.startSegment(soleRate(f.route, f.usage, f.cap, f.weight));
+      return;
+    }
     pendingFlows.push(f);
     later();
+  };
+  /** The filling's rate of a flow alone in its component: the least of cap ÷ weight and each link's capacity ÷ usage × weight, times the weight. */
+  const soleRate = (route: readonly number[], usage: Float64Array | null, cap: number, w: number): number => {
+    let level = cap === Infinity ? Infinity : cap / w;
+    for (let j = 0; j < route.length; j++) {
+      const k = capacity[route[j]!]! / ((usage === null ? 1 : usage[j]!) * w);
+      if (k < level) level = k;
+    }
+    return w === 1 ? level : w * level;
+  };
+  /** The last route asked about by loneRate, normalised. */
+  let loneAsked: FlowSpec | null = null;
+  let loneRoute: { route: readonly number[]; usage: Float64Array | null } | null = null;
+  const loneRate = (spec: FlowSpec): number | undefined => {
+    if (activeCount !== 0 || scheduled) return undefined;
+    const cap = spec.cap_Bps ?? Infinity;
+    const weight = spec.weight ?? 1;
+    if (!(cap >= 0) || !(weight > 0 && Number.isFinite(weight))) return undefined; // start() reports it
+    if (loneAsked === null || loneAsked.route !== spec.route || loneAsked.usage !== spec.usage) {
+      loneRoute = normaliseRoute(spec, L);
+      loneAsked = { route: spec.route, ...(spec.usage ? { usage: spec.usage } : {}) };
+    }
+    if (loneRoute!.route.length === 0) return undefined;
+    return soleRate(loneRoute!.route, loneRoute!.usage, cap, weight);
+  };
+  /** f is the only flow on each link of its route. */
+  const aloneOnRoute = (f: FlowImpl): boolean => {
+    for (const l of f.route) if (liveOn[l] !== 1) return false;
+    return true;
+  };
+  const noFlowOn = (ls: readonly number[]): boolean => {
+    for (const l of ls) if (liveOn[l] !== 0) return false;
+    return true;
   };
 
   const ops: NetOps = {
@@ -712,12 +772,14 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
     if (!(cap >= 0)) throw new RangeError(`flow: cap must be >= 0 bytes/s, got ${spec.cap_Bps}`);
     const weight = spec.weight ?? 1;
     if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`flow: weight must be a finite number > 0, got ${spec.weight}`);
-    const { route, usage } = normaliseRoute(spec, L);
+    const prev = follows;
+    // The next round of a migration names the same route arrays: checked and normalised once.
+    const again = prev instanceof FlowImpl && prev.net === ops && spec.route === prev.asked.route && spec.usage === prev.asked.usage;
+    const { route, usage } = again ? prev : normaliseRoute(spec, L);
     const latency = spec.latency_s ?? routeLatency(links, route);
     if (!(latency >= 0)) throw new RangeError(`flow: latency must be >= 0 s, got ${spec.latency_s}`);
     if (route.length === 0 && cap === Infinity) throw new RangeError('flow crosses no link and has no rate cap: its rate would be infinite');
-    const prev = follows;
-    if (prev instanceof FlowImpl && prev.net === ops && prev.leaving && !prev.cancelled && onDone !== undefined && prev.weight === weight && prev.onRate === spec.onRate && sameDemand(prev.route, prev.usage, route, usage)) {
+    if (prev instanceof FlowImpl && prev.net === ops && prev.leaving && !prev.cancelled && onDone !== undefined && prev.weight === weight && prev.onRate === spec.onRate && (again || sameDemand(prev.route, prev.usage, route, usage))) {
       if (latency === 0 && prev.cap === cap && prev.leaving.rate > 0) return renew(prev, prev.leaving, bytes, onDone);
       // Off the links for its latency like a fresh transfer (the re-solve of this instant
       // counts it gone), but the same object: no allocation per round.
@@ -727,23 +789,34 @@ export function createNetwork(kernel: Kernel, links: readonly Link[]): Network {
       return prev;
     }
     const f = new FlowImpl(ops, route, usage, cap, weight, bytes, onDone, spec.onRate);
+    f.asked = { route: spec.route, usage: spec.usage };
     if (latency > 0) kernel.schedule(latency, f.onBegin);
     else f.onBegin();
     return f;
   };
 
-  return {
-    links,
-    get activeCount() {
-      return activeCount;
-    },
-    stats,
-    transfer(d) {
-      if (!(d.bytes >= 0 && d.bytes < Infinity)) throw new RangeError(`transfer: bytes must be a finite number >= 0, got ${d.bytes}`);
-      return start(d, d.bytes, d.onDone, d.follows);
-    },
-    stream: (d) => start(d, Infinity, undefined, undefined),
-  };
+  return new NetworkHandle(links, stats, start, loneRate, () => activeCount);
+}
+
+/** The network as its users see it (a class: getters on an object literal are slow to create). */
+class NetworkHandle implements Network {
+  constructor(
+    readonly links: readonly Link[],
+    readonly stats: Network['stats'],
+    private readonly start: (spec: FlowSpec, bytes: number, onDone: (() => void) | undefined, follows: Flow | undefined) => Flow,
+    readonly loneRate: (spec: FlowSpec) => number | undefined,
+    private readonly count: () => number,
+  ) {}
+  get activeCount(): number {
+    return this.count();
+  }
+  transfer(d: TransferSpec): Flow {
+    if (!(d.bytes >= 0 && d.bytes < Infinity)) throw new RangeError(`transfer: bytes must be a finite number >= 0, got ${d.bytes}`);
+    return this.start(d, d.bytes, d.onDone, d.follows);
+  }
+  stream(d: FlowSpec): Flow {
+    return this.start(d, Infinity, undefined, undefined);
+  }
 }
 
 /**

@@ -74,21 +74,22 @@ export function createServiceRecorder(record: boolean): TimelineRecorder & {
   readonly served_bytes: number;
   readonly timeline: TimelineSegment[];
 } {
-  const timeline: TimelineSegment[] = [];
-  let served = 0;
-  return {
-    add(t, d, service, migration, phase) {
-      if (!(d > 0)) return;
-      served += service * d;
-      if (!record) return;
-      const last = timeline[timeline.length - 1];
-      if (last && last.service_Bps === service && last.migration_Bps === migration && last.phase === phase && Math.abs(last.t_s + last.duration_s - t) <= 1e-9 * Math.max(1, t)) {
-        timeline[timeline.length - 1] = { ...last, duration_s: t + d - last.t_s };
-      } else timeline.push({ t_s: t, duration_s: d, service_Bps: service, migration_Bps: migration, phase });
-    },
-    get served_bytes() {
-      return served;
-    },
-    timeline,
-  };
+  return new ServiceRecorder(record);
+}
+
+/** A class, not an object literal with a getter: one is made per migration, and such literals are slow to create. */
+class ServiceRecorder implements TimelineRecorder {
+  readonly timeline: TimelineSegment[] = [];
+  served_bytes = 0;
+  constructor(private readonly record: boolean) {}
+  add(t: number, d: number, service: number, migration: number, phase: string): void {
+    if (!(d > 0)) return;
+    this.served_bytes += service * d;
+    if (!this.record) return;
+    const timeline = this.timeline;
+    const last = timeline[timeline.length - 1];
+    if (last && last.service_Bps === service && last.migration_Bps === migration && last.phase === phase && Math.abs(last.t_s + last.duration_s - t) <= 1e-9 * Math.max(1, t)) {
+      timeline[timeline.length - 1] = { ...last, duration_s: t + d - last.t_s };
+    } else timeline.push({ t_s: t, duration_s: d, service_Bps: service, migration_Bps: migration, phase });
+  }
 }
