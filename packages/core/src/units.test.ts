@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatQuantity, parseBytes, parsePageRate, parseQuantity, parseRate, parseSeconds, UnitError, type Quantity } from './units.js';
+import { formatQuantity, mathjsUnitsOnly, parseBytes, parsePageRate, parseQuantity, parseRate, parseSeconds, UnitError, type Quantity } from './units.js';
 
 describe('parseQuantity: known values (hand-computed SI results)', () => {
   it.each([
@@ -126,5 +126,12 @@ describe('formatQuantity ∘ parseQuantity round-trips', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('the mathjs behind the units', () => {
+  it("is mathjs's units alone (its unit and createUnit dependency lists), not the whole library: the start-up cost of the CLI", () => {
+    expect(parseRate('1 Gbit/s')).toBe(1.25e8);
+    expect(mathjsUnitsOnly()).toBe(true);
   });
 });

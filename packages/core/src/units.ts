@@ -4,17 +4,44 @@
  * Inside the model every number is a plain SI value; bits never leak past this file.
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { MathJsInstance, Unit } from 'mathjs';
 
 let instance: MathJsInstance | undefined;
+let unitsOnly: boolean | undefined;
+/** Whether units are parsed by the units-only mathjs (true) or the whole library (false); undefined before the first parse. For tests. */
+export const mathjsUnitsOnly = (): boolean | undefined => unitsOnly;
+
 /**
- * mathjs is loaded on the first string to parse: it takes about half a second to import, and
- * worker threads that only see SI numbers (the runner converts at the edge) never need it.
+ * A mathjs instance with units only: its `unit` and `createUnit` functions and what they depend
+ * on, from mathjs's own dependency lists, instead of the whole library (whose main entry builds
+ * every function: about 4× the time to load). mathjs's package exports only its main entry, so
+ * the two lists are required by path; should a release move them, the whole library is used.
+ */
+function createUnitsOnly(): MathJsInstance {
+  const require = createRequire(import.meta.url);
+  try {
+    const lib = join(dirname(require.resolve('mathjs/package.json')), 'lib', 'cjs');
+    const { create } = require(join(lib, 'core', 'create.js')) as typeof import('mathjs');
+    const { unitDependencies } = require(join(lib, 'entry', 'dependenciesAny', 'dependenciesUnitFunction.generated.js')) as typeof import('mathjs');
+    const { createUnitDependencies } = require(join(lib, 'entry', 'dependenciesAny', 'dependenciesCreateUnit.generated.js')) as typeof import('mathjs');
+    const math = create({ unitDependencies: unitDependencies!, createUnitDependencies: createUnitDependencies! }, {});
+    unitsOnly = true;
+    return math;
+  } catch {
+    const { create, all } = require('mathjs') as typeof import('mathjs');
+    unitsOnly = false;
+    return create(all!, {});
+  }
+}
+
+/**
+ * mathjs is loaded on the first string to parse, and only its units: worker threads that only
+ * see SI numbers (the runner converts at the edge) never load it.
  */
 function mathjs(): MathJsInstance {
   if (instance) return instance;
-  const { create, all } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
-  const math = create(all!, {});
+  const math = createUnitsOnly();
   // mathjs knows `b` (bit) and `B` (byte); users also write "Gbit/s" and "pages/s".
   // mathjs's `bit` only takes long prefixes (gigabit), so the short forms are added one by one.
   for (const [prefix, factor] of [['k', 1e3], ['K', 1e3], ['M', 1e6], ['G', 1e9], ['T', 1e12]] as const) {

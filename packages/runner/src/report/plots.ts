@@ -7,8 +7,7 @@
  * clip-path and gradient ids, which `renderSvg` renumbers in order of appearance so the same
  * spec gives the same bytes whatever was rendered before.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { axisFormat, columnTitle } from './format.js';
 import type { ConfigSummary } from './summary.js';
 
@@ -20,6 +19,8 @@ const HEIGHT = 320;
 
 /** Renders a Vega-Lite spec to an SVG document (deterministic, see the module comment). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded when a plot is drawn, not when the CLI starts (vega and vega-lite are most of its modules).
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return normaliseSvgIds(await view.toSVG());
