@@ -115,6 +115,8 @@ describe('livemig run on a scenario experiment', () => {
     ['a dumbbell without its left side', { network: { topology: 'dumbbell', bottleneck: '1 GiB/s' } }, /network\.left: a 'dumbbell' topology needs network\.left/],
     ['a dumbbell with every host on the left', { network: { topology: 'dumbbell', left: ['a', 'd'], bottleneck: '1 GiB/s' } }, /network\.left: every host is on the left/],
     ['a bottleneck on a star', { network: { bottleneck: '1 GiB/s' } }, /network\.bottleneck: only a 'dumbbell' topology/],
+    ['a route over a missing link', { network: { topology: 'links', links: [{ id: 'l1', bandwidth: '1 GiB/s' }], routes: [{ from: 'a', to: 'd0', links: ['l1', 'l2'] }] } }, /network\.routes: route a → d0 crosses link 'l2', which is not in the links \(l1\)/],
+    ['a route to a host that does not exist', { network: { topology: 'links', links: [{ id: 'l1', bandwidth: '1 GiB/s' }], routes: [{ from: 'a', to: 'z', links: ['l1'] }] } }, /network\.routes: route a → z names a host that does not exist/],
     ['on/off traffic without off', { background: [{ from: 'a', to: 'd0', rate: 'unlimited', on: '1 s' }] }, /background\[0\]\.off: on\/off traffic needs both on and off/],
   ])('refuses %s with exit 2, naming the field, writing nothing', (_what, change, message) => {
     const name = `bad-${Math.random().toString(36).slice(2)}`;

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { deriveSeed, parseQuantity } from '@livemig/core';
+import { buildTopology, deriveSeed, parseQuantity } from '@livemig/core';
+import { networkModelOf, topologyOf } from './network.js';
 import { canonical, sha256, shortHash } from '../canonical.js';
 import { InputError } from '../errors.js';
 import { formatIssues, readJsonFile, type StopSpecInput } from '../experiment.js';
@@ -234,6 +235,14 @@ export async function buildScenarioPlan(file: string, doc: Record<string, unknow
     const expanded = expandScenario(e, file, configurationSuffix(point));
     if (e.network.topology === 'links' && !(e.network.links?.length && e.network.routes?.length))
       throw new InputError("a 'links' topology needs network.links and network.routes", file, 'network');
+    // The topology as a run builds it: a route over a link that is not there, or between hosts
+    // that are not, fails here, before any run.
+    try {
+      buildTopology(expanded.hosts, topologyOf(e.network, expanded), networkModelOf(e.network));
+    } catch (err) {
+      const msg = (err as Error).message.replace(/^topology: /, '');
+      throw new InputError(msg + configurationSuffix(point), file, /route/.test(msg) ? 'network.routes' : 'network');
+    }
     const st = await component(e.strategy, 'strategy', 'strategy', point);
     const sp = await stopOf(e.stop as StopSpecInput, 'stop', point);
     const sc = await component(e.scheduler, 'scheduler', 'scheduler', point);

@@ -5,45 +5,20 @@
 import {
   buildStop,
   deriveSeed,
-  NETWORK_MODELS,
   resolveOptions,
   runStream,
   simulateScenario,
   type AnyPlugin,
   type CopyStrategy,
-  type NetworkModel,
   type Scheduler,
   type ScenarioResult,
   type StopCondition,
   type StopSpec,
-  type TopologySpec,
   type WorkloadPlugin,
 } from '@livemig/core';
 import { cell, type WorkerComponent, type WorkerStop } from '../plan.js';
 import { SCENARIO_METRIC_COLUMNS, type ScenarioWorkerConfig } from './plan.js';
-
-/** The network model of a configuration: the named one with the file's overrides. */
-export function networkModelOf(n: ScenarioWorkerConfig['experiment']['network']): NetworkModel {
-  const m = NETWORK_MODELS[n.model];
-  return {
-    bandwidthFactor: n.bandwidthFactor ?? m.bandwidthFactor,
-    latencyFactor: n.latencyFactor ?? m.latencyFactor,
-    window_bytes: n.window ?? m.window_bytes,
-    ackFraction: n.ackFraction ?? m.ackFraction,
-    weightS_Bps: n.weightS ?? m.weightS_Bps,
-    latencyFairness: m.latencyFairness,
-  };
-}
-
-function topologyOf(n: ScenarioWorkerConfig['experiment']['network'], x: ScenarioWorkerConfig['expanded']): TopologySpec {
-  if (n.topology === 'star') return { kind: 'star', duplex: n.duplex, latency_s: n.latency, ...(n.core !== undefined ? { core_Bps: n.core } : {}) };
-  if (n.topology === 'dumbbell') return { kind: 'dumbbell', duplex: n.duplex, latency_s: n.latency, left: x.dumbbellLeft ?? [], bottleneck_Bps: n.bottleneck!, bottleneckLatency_s: n.bottleneckLatency };
-  return {
-    kind: 'links',
-    links: (n.links ?? []).map((l) => ({ id: l.id, bandwidth_Bps: l.bandwidth, latency_s: l.latency })),
-    routes: (n.routes ?? []).map((r) => ({ from: r.from, to: r.to, links: r.links, symmetric: r.symmetric })),
-  };
-}
+import { networkModelOf, topologyOf } from './network.js';
 
 const isComponent = (s: WorkerStop): s is WorkerComponent => 'ref' in s;
 
