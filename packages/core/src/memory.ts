@@ -113,7 +113,19 @@ export interface PostcopyOptions {
   readonly pushOrder?: 'sequential' | 'around-faults' | 'bubbling';
   /** `bubbling`: how many recent pivots the push keeps bubbling around. Default {@link DEFAULT_PIVOTS}. */
   readonly pivots?: number;
+  /**
+   * QEMU's completion in post-copy: once the pages not yet sent × page size fall below this
+   * many bytes, the push goes on at {@link PostcopyOptions.completeCap_Bps} (`migration_completion`
+   * sends the rest without the rate limit). Default: never.
+   */
+  readonly completeBelow_bytes?: number;
+  /** The push rate after {@link PostcopyOptions.completeBelow_bytes} (bytes/s). Default: none (link speed). */
+  readonly completeCap_Bps?: number;
 }
+
+/** The push cap when `unsent` pages are left: QEMU's completion lifts the rate limit. */
+const pushCap = (o: PostcopyOptions, unsent: number, pageSize: number): number =>
+  o.completeBelow_bytes !== undefined && unsent * pageSize < o.completeBelow_bytes ? (o.completeCap_Bps ?? Infinity) : (o.cap_Bps ?? Infinity);
 
 /** What a post-copy transfer did. Counts are expected values on the fluid engine. */
 export interface PostcopyStats {
@@ -174,6 +186,8 @@ export interface GuestMemory {
   readonly fidelity: Fidelity;
   readonly pageCount: number;
   readonly costs: PageCosts;
+  /** The guest's dirty-page model (its demand under throttling, its write size). */
+  readonly workload: Workload;
   /** Current simulated time as the memory knows it (advanced by sends and runs). */
   readonly now_s: number;
   /** Guest speed factor in [0, 1]: 1 = full speed, 0 = paused (throttling lowers it). */
@@ -247,6 +261,13 @@ const notInPostcopy = (what: string): never => {
   throw new Error(`${what}: the memory is in post-copy mode (the destination owns the guest); pre-copy operations are over`);
 };
 
+/** A zero profile's shares, checked (each in [0, 1], at least one); undefined when none. */
+function checkZeroProfile(p: readonly number[] | undefined): readonly number[] | undefined {
+  if (p === undefined) return undefined;
+  if (p.length === 0 || !p.every((x) => x >= 0 && x <= 1)) throw new RangeError(`zeroProfile: expected one or more shares in [0, 1], got [${p.join(', ')}]`);
+  return p;
+}
+
 /** Options of both engines. */
 export interface MemoryOptions {
   readonly pageCount: number;
@@ -254,6 +275,13 @@ export interface MemoryOptions {
   readonly workload: Workload;
   /** Fraction of pages that are all zeros when the migration starts. */
   readonly zeroFraction: number;
+  /**
+   * Where the zero pages are: memory cut into `zeroProfile.length` equal address segments, the
+   * share of zero pages in each (a guest's zero-page map, e.g. measured by `livemig calibrate
+   * qemu` from the first pass of a recording). Overrides `zeroFraction`. Default: zero pages at
+   * random anywhere, with density `zeroFraction`.
+   */
+  readonly zeroProfile?: readonly number[];
   readonly start_s?: number;
 }
 
@@ -282,7 +310,11 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
   const everSent = new PageSet(n);
   const srcVersion = new Uint32Array(n);
   const dstVersion = new Uint32Array(n);
-  for (let p = 0; p < n; p++) if (opts.rng.next() < opts.zeroFraction) zero.add(p);
+  const profile = checkZeroProfile(opts.zeroProfile);
+  if (profile) for (let p = 0; p < n; p++) {
+    if (opts.rng.next() < profile[Math.min(profile.length - 1, Math.floor((p * profile.length) / n))]!) zero.add(p);
+  }
+  else for (let p = 0; p < n; p++) if (opts.rng.next() < opts.zeroFraction) zero.add(p);
   let now = opts.start_s ?? 0;
   // Where the next budgeted send's circular scan starts (the page after the last one it sent).
   let scanCursor = 0;
@@ -331,6 +363,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     fidelity: 'page-exact',
     pageCount: n,
     costs,
+    workload,
     speed: 1,
     get now_s() {
       return now;
@@ -732,7 +765,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       const stalledThrough = stalledOn >= 0 && (demand ? msg[0] === stalledOn : !msg.includes(stalledOn));
       const speedSent = stalledThrough ? 0 : speed;
       mem.speed = speedSent;
-      const e: number = yield { kind: 'send', bytes: msgBytes, cap_Bps: demand ? Infinity : cap, newMessage: false, latencies };
+      const e: number = yield { kind: 'send', bytes: msgBytes, cap_Bps: demand ? Infinity : pushCap(o, n - sent.count + msg.length, costs.pageSize_bytes), newMessage: false, latencies };
       mem.speed = speed;
       if (!demand && msgBytes > 0 && e > 0) rate = msgBytes / e;
       // Arrival times: the message's bytes arrive evenly after its idle (latency) part.
@@ -847,10 +880,11 @@ class FluidMemory implements GuestMemory {
   readonly pageCount: number;
   readonly costs: PageCosts;
   speed = 1;
-  private readonly workload: Workload;
+  readonly workload: Workload;
   private readonly hasProfiler: boolean;
   private readonly start: number;
   private readonly zf: number;
+  private readonly zeroProfile: readonly number[] | undefined;
   private now: number;
   private syncedAt: number;
   private workSinceSync = 0;
@@ -881,7 +915,8 @@ class FluidMemory implements GuestMemory {
     this.now = this.start;
     this.syncedAt = this.now;
     this.prevSyncedAt = this.now;
-    this.zf = opts.costs.elideZeroPages ? opts.zeroFraction : 0;
+    this.zeroProfile = opts.costs.elideZeroPages ? checkZeroProfile(opts.zeroProfile) : undefined;
+    this.zf = opts.costs.elideZeroPages ? (this.zeroProfile ? this.zeroProfile.reduce((a, b) => a + b, 0) / this.zeroProfile.length : opts.zeroFraction) : 0;
     this.hasProfiler = typeof (opts.workload as { untouchedProfile?: unknown }).untouchedProfile === 'function';
   }
 
@@ -982,9 +1017,28 @@ class FluidMemory implements GuestMemory {
   private zerosOver(k: number, w0: number, w1: number, m = 4): number {
     if (!(this.zf > 0) || !(k > 0)) return 0;
     const a = this.sentOnce;
+    if (this.zeroProfile) {
+      let zp = 0;
+      for (let i = 0; i < m; i++) zp += this.zeroUntouchedIn(a + (k * i) / m, a + (k * (i + 1)) / m, w0 + ((w1 - w0) * (i + 0.5)) / m);
+      return zp;
+    }
     let z = 0;
     for (let i = 0; i < m; i++) z += this.untouchedIn(a + (k * i) / m, a + (k * (i + 1)) / m, w0 + ((w1 - w0) * (i + 0.5)) / m);
     return this.zf * z;
+  }
+  /** Expected zero pages in [a, b) that the guest has not written after work w since the start. */
+  private zeroUntouchedIn(a: number, b: number, w: number): number {
+    const prof = this.zeroProfile;
+    if (!prof) return this.zf * this.untouchedIn(a, b, w);
+    const n = this.pageCount;
+    const seg = n / prof.length;
+    let z = 0;
+    for (let i = Math.max(0, Math.floor(a / seg)); i < prof.length && i * seg < b; i++) {
+      const lo = Math.max(a, i * seg);
+      const hi = Math.min(b, (i + 1) * seg);
+      if (hi > lo && prof[i]! > 0) z += prof[i]! * this.untouchedIn(lo, hi, w);
+    }
+    return z;
   }
   /** Never-sent pages of the selection (the first pass's tail, from the frontier). */
   private neverPending(): number {
@@ -1197,7 +1251,7 @@ class FluidMemory implements GuestMemory {
     // Never sent, plus pending, plus re-dirtied since the last sync (assumed among the sent ones).
     this.absent = Math.min(n, n - this.sentOnce + this.pending + this.dirtyNow());
     // The zero ones are the never-sent pages the guest has not written.
-    this.absentZero = Math.min(this.absent, this.zf * this.untouchedIn(this.sentOnce, n, this.workSinceStart));
+    this.absentZero = Math.min(this.absent, this.zeroUntouchedIn(this.sentOnce, n, this.workSinceStart));
     this.pending = 0;
     this.clearLog();
     this.postcopy = true;
@@ -1241,9 +1295,10 @@ class FluidMemory implements GuestMemory {
     const eps = 1e-9 * n;
     while (this.absent > eps) {
       const k = this.absent - chunkPages <= eps ? this.absent : chunkPages;
+      const capHere = pushCap(o, this.absent, costs.pageSize_bytes);
       const chunkBytes = take(k);
       this.inFlight = k;
-      const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: cap, newMessage: first };
+      const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: capHere, newMessage: first };
       this.inFlight = 0;
       first = false;
       pushed += k;
