@@ -45,7 +45,32 @@ export interface DeltaCompression {
   readonly compressedRatio: number;
   /** Encoder throughput in bytes of page data per second (Infinity: free). */
   readonly encode_Bps: number;
+  /**
+   * QEMU's encoded size instead of `compressedRatio`: XBZRLE encodes each changed run as a
+   * zero-run length, a run length and the changed bytes, so a page written k times since its
+   * cached copy, `writeSize_bytes` each at separate places, encodes in k × (writeSize +
+   * {@link XBZRLE_RUN_BYTES}) bytes (plus {@link XBZRLE_HEADER_BYTES}); more than a page
+   * overflows and goes whole. k: page-exact, the page's writes since its last send; fluid, the
+   * workload's expected writes per dirty page over the period since the last sync.
+   */
+  readonly writeSize_bytes?: number;
+  /**
+   * QEMU's CACHED_PAGE_LIFETIME (2): a miss does not evict a different page that was cached or
+   * hit in the last `lifetime` bitmap syncs (it is then sent whole and not cached). Default 0.
+   */
+  readonly lifetime?: number;
+  /** The final copy (QEMU's last stage): a miss does not insert the page. Default false. */
+  readonly lastStage?: boolean;
 }
+
+/** Bytes of one changed run in an XBZRLE encoding besides its data: a zero-run length (uleb128, 2 bytes for offsets of 128 B or more) and a run length (1 byte). */
+export const XBZRLE_RUN_BYTES = 3;
+
+/** Bytes of a delta-encoded page with `writes` writes since its cached copy, or null if it overflows (sent whole). */
+export const xbzrleEncodedBytes = (c: PageCosts, writeSize: number, writes: number): number | null => {
+  const enc = Math.ceil(writes) * (writeSize + XBZRLE_RUN_BYTES);
+  return enc > c.pageSize_bytes ? null : c.header_bytes + XBZRLE_HEADER_BYTES + enc;
+};
 
 /** Bytes an XBZRLE page carries besides the page header: an encoding flag (1) and a length (2). */
 export const XBZRLE_HEADER_BYTES = 3;
@@ -254,6 +279,8 @@ const checkDelta = (d: DeltaCompression): void => {
   if (!(d.cache_bytes >= 0)) throw new RangeError(`delta.cache_bytes must be >= 0, got ${d.cache_bytes}`);
   if (!(d.compressedRatio >= 0 && d.compressedRatio <= 1)) throw new RangeError(`delta.compressedRatio must be in [0, 1], got ${d.compressedRatio}`);
   if (!(d.encode_Bps > 0)) throw new RangeError(`delta.encode_Bps must be > 0 bytes/s, got ${d.encode_Bps}`);
+  if (d.writeSize_bytes !== undefined && !(d.writeSize_bytes > 0)) throw new RangeError(`delta.writeSize_bytes must be > 0 bytes, got ${d.writeSize_bytes}`);
+  if (d.lifetime !== undefined && !(Number.isInteger(d.lifetime) && d.lifetime >= 0)) throw new RangeError(`delta.lifetime must be a whole number of syncs >= 0, got ${d.lifetime}`);
 };
 /** The send cap that makes a chunk of `bytes` last at least `encode_s` (encoder-bound). */
 const encodeCap = (cap: number, bytes: number, encode_s: number): number => (encode_s > 0 && bytes > 0 ? Math.min(cap, bytes / encode_s) : cap);
@@ -318,8 +345,12 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
   let now = opts.start_s ?? 0;
   // Where the next budgeted send's circular scan starts (the page after the last one it sent).
   let scanCursor = 0;
-  // XBZRLE cache (direct-mapped): tag[slot] = cached page or -1.
+  // XBZRLE cache (direct-mapped): tag[slot] = cached page or -1; the sync generation of its last use.
   let cacheTags: Int32Array | null = null;
+  let cacheAge: Int32Array | null = null;
+  // Bitmap syncs so far (QEMU's generation for the cache lifetime), and each page's writes since its last send.
+  let generation = 0;
+  let writesSince: Uint32Array | null = null;
   // Post-copy state: the pages arrived at the destination.
   let postcopy = false;
   let present: PageSet | null = null;
@@ -327,6 +358,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     srcVersion[p]!++;
     dirty.add(p);
     zero.remove(p);
+    if (writesSince) writesSince[p]!++;
   };
   // After the switch the guest runs at the destination: `srcVersion` is the guest's version.
   // It only ever touches pages that have arrived (it stalls at the others): anything else is an engine bug.
@@ -403,6 +435,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     },
     syncDirty() {
       if (postcopy) notInPostcopy('syncDirty');
+      generation++;
       selected.union(dirty);
       dirty.clear();
       return selected.count;
@@ -419,8 +452,13 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       if (delta) {
         checkDelta(delta);
         cacheSlots = Math.floor(delta.cache_bytes / costs.pageSize_bytes);
-        if (cacheSlots > 0 && (!cacheTags || cacheTags.length !== cacheSlots)) cacheTags = new Int32Array(cacheSlots).fill(-1);
+        if (cacheSlots > 0 && (!cacheTags || cacheTags.length !== cacheSlots)) {
+          cacheTags = new Int32Array(cacheSlots).fill(-1);
+          cacheAge = new Int32Array(cacheSlots);
+        }
         hitBytes = deltaPageBytes(costs, delta);
+        // Counting starts with the first XBZRLE send: the pages re-sent first are misses anyway.
+        if (delta.writeSize_bytes !== undefined && !writesSince) writesSince = new Uint32Array(n);
       }
       const acc = { zeros: 0, resent: 0 };
       let pages = 0;
@@ -454,15 +492,22 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
           }
           const resend = everSent.has(p);
           let cost = pageCost(p, acc);
+          const writes = writesSince ? writesSince[p]! : 0;
+          if (writesSince) writesSince[p] = 0;
           if (cacheTags && resend && cacheSlots > 0 && !zero.has(p)) {
             const slot = p % cacheSlots;
             if (cacheTags[slot] === p) {
-              if (hitBytes < cost) {
+              cacheAge![slot] = generation;
+              const enc = delta!.writeSize_bytes !== undefined ? xbzrleEncodedBytes(costs, delta!.writeSize_bytes, writes) : hitBytes;
+              if (enc !== null && enc < cost) {
                 hits++;
-                deltaSaved += cost - hitBytes;
-                cost = hitBytes;
+                deltaSaved += cost - enc;
+                cost = enc;
               }
-            } else cacheTags[slot] = p;
+            } else if (!delta!.lastStage && !(cacheTags[slot]! >= 0 && cacheAge![slot]! + (delta!.lifetime ?? 0) > generation)) {
+              cacheTags[slot] = p;
+              cacheAge![slot] = generation;
+            }
           }
           chunkBytes += cost;
           inChunk++;
@@ -1147,7 +1192,12 @@ class FluidMemory implements GuestMemory {
           firstTime = k;
           s.firstTime = k;
           s.pages = k;
-        } else s.pages = firstTime + Math.min(this.pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
+        } else {
+          // QEMU's XBZRLE: the budget counts the bytes sent, so a re-sent page costs its expected encoded size.
+          const q = o.delta?.writeSize_bytes !== undefined ? this.deltaShare(s, o.delta) : null;
+          const resentCost = q ? fullPageBytes(costs) - q.share * q.perPage : fullPageBytes(costs);
+          s.pages = firstTime + Math.min(this.pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / resentCost)));
+        }
         if (s.pages >= this.pending - 1e-9 * Math.max(1, this.pending)) s.pages = this.pending;
       }
       return false;
@@ -1211,7 +1261,7 @@ class FluidMemory implements GuestMemory {
     if (o.delta) {
       checkDelta(o.delta);
       const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
-      const perPage = fullPageBytes(costs) - deltaPageBytes(costs, o.delta);
+      const perPage = this.deltaSaving(o.delta);
       if (resent > 0 && atRound > 0 && perPage > 0) {
         s.hits = (resent * Math.min(before, slots)) / atRound;
         s.saved = s.hits * perPage;
@@ -1222,6 +1272,20 @@ class FluidMemory implements GuestMemory {
     this.unionAtLastSend = union;
     if (s.pages >= this.pending) this.pending = 0;
     else this.pending -= s.pages;
+  }
+  /** Bytes a cache hit saves: against `compressedRatio`, or QEMU's encoding of the expected writes per page of the last sync period. */
+  private deltaSaving(d: DeltaCompression): number {
+    if (d.writeSize_bytes === undefined) return fullPageBytes(this.costs) - deltaPageBytes(this.costs, d);
+    const k = this.prevWork > 0 ? (this.workload.writesPerDirtyPage?.(this.prevSyncedAt, this.prevWork) ?? 1) : 1;
+    const enc = xbzrleEncodedBytes(this.costs, d.writeSize_bytes, k);
+    return enc === null ? 0 : Math.max(0, fullPageBytes(this.costs) - enc);
+  }
+  /** The expected share of a budgeted send's re-sent pages that hit the cache, as {@link planSend} will count them, and what a hit saves. */
+  private deltaShare(s: FluidSend, d: DeltaCompression): { share: number; perPage: number } {
+    const slots = Math.floor(d.cache_bytes / this.costs.pageSize_bytes);
+    const before = this.roundStarted ? this.prevRoundUnion : this.roundUnion;
+    const atRound = this.roundStarted ? this.roundUnion : s.union;
+    return { share: atRound > 0 ? Math.min(1, Math.min(before, slots) / atRound) : 0, perPage: this.deltaSaving(d) };
   }
   private endSend(s: FluidSend): SendStats {
     this.sentOnce += s.firstTime;

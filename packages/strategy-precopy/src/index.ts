@@ -159,3 +159,4 @@ export const precopy = defineStrategy({
 });
 
 export default precopy;
+export { qemu } from './qemu.js';
