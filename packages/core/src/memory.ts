@@ -68,7 +68,7 @@ export const XBZRLE_RUN_BYTES = 3;
 
 /** Bytes of a delta-encoded page with `writes` writes since its cached copy, or null if it overflows (sent whole). */
 export const xbzrleEncodedBytes = (c: PageCosts, writeSize: number, writes: number): number | null => {
-  const enc = Math.ceil(writes) * (writeSize + XBZRLE_RUN_BYTES);
+  const enc = Math.max(1, writes) * (writeSize + XBZRLE_RUN_BYTES);
   return enc > c.pageSize_bytes ? null : c.header_bytes + XBZRLE_HEADER_BYTES + enc;
 };
 
@@ -1000,7 +1000,10 @@ class FluidMemory implements GuestMemory {
     const pending = this.pending;
     const never = Math.max(0, Math.min(pending, n - this.sentOnce));
     const redirtied = pending - never;
-    let overlap = never > 0 ? (never * d) / n : 0;
+    // The never-sent pages are the addresses from the frontier on: with the workload's
+    // per-region profile, those it wrote since the sync are known by address (a working set
+    // that the pass has left behind does not overlap them); else spread over all memory.
+    let overlap = never > 0 ? (this.hasProfiler && d > 0 ? Math.max(0, Math.min(never, d, never - this.untouchedIn(n - never, n, this.workSinceSync))) : (never * d) / n) : 0;
     if (redirtied > 0 && d > 0) {
       const prevWork = this.prevWork;
       const dA = prevWork > 0 ? Math.min(n, this.workload.expectedDistinct(this.prevSyncedAt, prevWork)) : 0;
@@ -1263,7 +1266,7 @@ class FluidMemory implements GuestMemory {
       const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
       const perPage = this.deltaSaving(o.delta);
       if (resent > 0 && atRound > 0 && perPage > 0) {
-        s.hits = (resent * Math.min(before, slots)) / atRound;
+        s.hits = resent * this.hitShare(o.delta, before, atRound, slots);
         s.saved = s.hits * perPage;
         s.bytes -= s.saved;
         s.cap = encodeCap(s.cap, s.bytes, (s.hits * costs.pageSize_bytes) / o.delta.encode_Bps);
@@ -1280,12 +1283,34 @@ class FluidMemory implements GuestMemory {
     const enc = xbzrleEncodedBytes(this.costs, d.writeSize_bytes, k);
     return enc === null ? 0 : Math.max(0, fullPageBytes(this.costs) - enc);
   }
+  /**
+   * The share of re-sent pages that hit the cache: those written before the last round
+   * (`before` of the `atRound` pages written so far) that the cache holds. With the `compressedRatio`
+   * encoding, the cache holds min(before, slots) of them. With QEMU's (`writeSize_bytes`), the
+   * cache is direct-mapped: m = atRound ÷ slots written pages share a slot and the slot holds
+   * the one sent last, so a page is still there at its next send if none of its m − 1 mates was
+   * sent since; with each page dirtied in a period with probability q (the last period's dirty
+   * pages ÷ atRound) and G periods between its sends (geometric), that is
+   * E[(1 − q)^((m−1)G)] = q(1 − q)^(m−1) ÷ (1 − (1 − q)^m). QEMU's cache lifetime, which keeps a
+   * page cached 2 syncs against its mates, is not in this estimate (the page-exact engine has it).
+   */
+  private hitShare(d: DeltaCompression, before: number, atRound: number, slots: number): number {
+    if (!(atRound > 0)) return 0;
+    if (d.writeSize_bytes === undefined) return Math.min(before, slots) / atRound;
+    const m = atRound / Math.max(1, slots);
+    const cachedBefore = Math.min(1, before / atRound);
+    if (m <= 1) return cachedBefore;
+    const dA = this.prevWork > 0 ? Math.min(this.pageCount, this.workload.expectedDistinct(this.prevSyncedAt, this.prevWork)) : 0;
+    const q = Math.min(1, Math.max(1e-12, dA / atRound));
+    const stays = q >= 1 ? 0 : (q * Math.pow(1 - q, m - 1)) / -Math.expm1(m * Math.log1p(-q));
+    return cachedBefore * stays;
+  }
   /** The expected share of a budgeted send's re-sent pages that hit the cache, as {@link planSend} will count them, and what a hit saves. */
   private deltaShare(s: FluidSend, d: DeltaCompression): { share: number; perPage: number } {
     const slots = Math.floor(d.cache_bytes / this.costs.pageSize_bytes);
     const before = this.roundStarted ? this.prevRoundUnion : this.roundUnion;
     const atRound = this.roundStarted ? this.roundUnion : s.union;
-    return { share: atRound > 0 ? Math.min(1, Math.min(before, slots) / atRound) : 0, perPage: this.deltaSaving(d) };
+    return { share: Math.min(1, this.hitShare(d, before, atRound, slots)), perPage: this.deltaSaving(d) };
   }
   private endSend(s: FluidSend): SendStats {
     this.sentOnce += s.firstTime;

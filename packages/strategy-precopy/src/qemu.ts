@@ -65,6 +65,7 @@ const options = z
       .optional()
       .describe("when the user sends migrate-start-postcopy (needs postcopy-ram); default: never"),
     'max-postcopy-bandwidth': schemas.rate().prefault(0).describe('QEMU max-postcopy-bandwidth: rate limit of the post-copy stream; 0 = none'),
+    maxSyncs: z.number().int().min(1).default(10_000).describe('safety net: cancel after this many bitmap syncs (QEMU iterates for ever)'),
     host: z
       .object({
         sendRate: schemas.rate({ positive: true }).optional().describe("the migration thread's own speed while the guest runs, in bytes on the wire per second (livemig calibrate qemu fits it); default: the link"),
@@ -179,6 +180,10 @@ export const qemu = defineStrategy({
               m.cancel(verdict.reason);
               return;
             }
+            if (syncs >= o.maxSyncs) {
+              m.cancel(`safety net: ${o.maxSyncs} bitmap syncs`);
+              return;
+            }
             pending = m.memory.pendingCount * pageSize;
             if (verdict?.converged || pending < threshold || (pending === 0 && threshold === 0)) {
               const reason = verdict?.converged ? verdict.reason : `downtime-limit: ${pending} B pending < ${threshold.toFixed(0)} B (measured bandwidth × ${dl} s)`;
@@ -198,6 +203,9 @@ export const qemu = defineStrategy({
           started = true;
           addSend(period, s);
           used += s.bytes;
+          // QEMU sends until the budget is exceeded: the page that crosses it is the last. The
+          // fluid engine stops short of it by less than a page; the window's budget is used all the same.
+          if (budget - used < pageSize + m.memory.costs.header_bytes && m.memory.pendingCount > 0) used = Math.max(used, budget);
         }
         // migration_rate_limit → migration_update_counters
         const now = m.now_s;
