@@ -25,6 +25,12 @@ const cal = JSON.parse(execFileSync(process.execPath, ['packages/runner/dist/cli
 const calibrated = cal.experiment;
 const sampleGuest = { wss_mib: 128, rate_target_mib_s: 64, pattern: 'uniform' };
 const rows = parse(readFileSync(new URL('qemu-dev/runs.csv', dir)), { columns: true });
+// Known deviations (reported by validate as open, explained in docs/reproductions.md).
+const OPEN = {
+  'r05 downtime_s': 'the model pauses 6.7 ms (10.3 MB at the 1 450 MiB/s calibrated from r15, whose 19.8 MB took 13 ms); QEMU took 19 ms here for fewer bytes, a cost the paused copy does not have per byte',
+  'r15 rounds': 'the guest dirties about the budget per window (1 598 distinct pages per 0.1 s vs 1 636 sent), so the count of the last syncs, one per window, swings with a few % of dirty rate: QEMU\'s R after each sync is ~4 % larger than the uniform model gives',
+  'r16 rounds': 'QEMU keeps a 2-window period (R ≈ 3 300 pages > 2 budgets); with the program\'s uniform 1 598 pages per 0.1 s < 1 budget the model settles on 1-window periods with a second sync after the pass ends mid-window; non-convergence, bytes and time agree',
+};
 const source = 'QEMU 7.2 qemu-dev/runs.csv';
 
 for (const r of rows) {
@@ -81,5 +87,12 @@ for (const r of rows) {
   if (r.xbzrle === '1') ref.push([c, '', 'delta_pages', r.xbzrle_pages, '10%', `${source}: xbzrle_pages (cache hits sent encoded)`, '']);
   if (r.postcopy === '1')
     ref.push([c, '', 'postcopy_faults', r.ram_postcopy_requests, '50%', `${source}: ram_postcopy_requests (pages the destination asked for); livemig serves a request at the next page on the stream and the guest faults again at once, QEMU's guest waited about 27 ms per request`, 'open']);
+  for (const row of ref) {
+    const why = OPEN[`${run} ${row[2]}`];
+    if (why) {
+      row[5] += `; open: ${why}`;
+      row[6] = 'open';
+    }
+  }
   writeFileSync(new URL(`${name}.reference.csv`, dir), stringify(ref, { header: true, columns: ['case', 'where', 'metric', 'reference', 'tolerance', 'source', 'status'] }));
 }

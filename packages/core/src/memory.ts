@@ -1266,7 +1266,8 @@ class FluidMemory implements GuestMemory {
       const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
       const perPage = this.deltaSaving(o.delta);
       if (resent > 0 && atRound > 0 && perPage > 0) {
-        s.hits = resent * this.hitShare(o.delta, before, atRound, slots);
+        // (The ratio encoding's expression as it always was, so its results keep every digit.)
+        s.hits = o.delta.writeSize_bytes === undefined ? (resent * Math.min(before, slots)) / atRound : resent * this.hitShare(o.delta, before, atRound, slots);
         s.saved = s.hits * perPage;
         s.bytes -= s.saved;
         s.cap = encodeCap(s.cap, s.bytes, (s.hits * costs.pageSize_bytes) / o.delta.encode_Bps);
