@@ -199,7 +199,7 @@ describe('qemu: post-copy', () => {
     expect(r.metrics.rounds).toBe(1);
     // An unlimited stream ends the post-copy phase sooner.
     expect(pc('0 B/s').metrics.total_time_s).toBeLessThan(r.metrics.total_time_s);
-    expect(() => run({ ...base, options: { 'start-postcopy': { 'after-syncs': 2 } } })).toThrow(/postcopy-ram/);
+    expect(() => run({ ...base, options: { 'start-postcopy': { 'after-syncs': 2 } } })).toThrow(/add 'postcopy-ram': true/);
   });
 });
 

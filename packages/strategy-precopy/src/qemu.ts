@@ -63,12 +63,15 @@ const options = z
       .object({ 'after-syncs': z.number().int().min(1).describe('migrate-start-postcopy once dirty-sync-count reaches this (2: after the first pass)') })
       .strict()
       .optional()
-      .describe("when the user sends migrate-start-postcopy (needs postcopy-ram); default: never"),
+      .describe('when the user sends migrate-start-postcopy (needs postcopy-ram); default: never'),
     'max-postcopy-bandwidth': schemas.rate().prefault(0).describe('QEMU max-postcopy-bandwidth: rate limit of the post-copy stream; 0 = none'),
     maxSyncs: z.number().int().min(1).default(10_000).describe('safety net: cancel after this many bitmap syncs (QEMU iterates for ever)'),
     host: z
       .object({
-        sendRate: schemas.rate({ positive: true }).optional().describe("the migration thread's own speed while the guest runs, in bytes on the wire per second (livemig calibrate qemu fits it); default: the link"),
+        sendRate: schemas
+          .rate({ positive: true })
+          .optional()
+          .describe("the migration thread's own speed while the guest runs, in bytes on the wire per second (livemig calibrate qemu fits it); default: the link"),
       })
       .strict()
       .prefault({})
@@ -95,130 +98,135 @@ export const qemu = defineStrategy({
   name: 'qemu',
   description: "QEMU 7.2's migration thread: rate-limit windows, threshold on dirty pages, bitmap syncs that cost time, auto-converge, XBZRLE, post-copy, cancel",
   options,
-  create: (o) => ({
-    *migrate(m) {
-      const t0 = m.now_s;
-      const pageSize = m.memory.costs.pageSize_bytes;
-      const bw = o['max-bandwidth'];
-      const budget = bw > 0 ? bw / XFER_LIMIT_RATIO : Infinity;
-      const sendRate = o.host.sendRate ?? Infinity;
-      const cancelAt = o['cancel-after'] === undefined ? Infinity : t0 + o['cancel-after'];
-      const dl = o['downtime-limit'];
-      if (o['start-postcopy'] && !o['postcopy-ram']) throw new RangeError("start-postcopy: needs the postcopy-ram capability ('postcopy-ram': true)");
-      const writeSize = m.memory.workload.writeSize_bytes;
-      if (o.xbzrle && writeSize === undefined) throw new RangeError("xbzrle: the workload must give its writeSize (bytes one write changes, e.g. '8 B'): QEMU's encoded size follows from it");
-      // QEMU 7.2 xbzrle: direct-mapped cache (page_cache.c), CACHED_PAGE_LIFETIME 2, encoded runs.
-      const delta = o.xbzrle ? { cache_bytes: o['xbzrle-cache-size'], compressedRatio: 1, encode_Bps: Infinity, writeSize_bytes: writeSize!, lifetime: 2 } : undefined;
-      // The window: its start, the bytes at its start, the budget used; the threshold it measured.
-      let iterStart = t0;
-      let iterBytes = 0;
-      let used = 0;
-      let threshold = 0;
-      const bytes = () => m.memory.totals.bytes;
-      const sleepUntil = function* (t: number): Generator<MigrationAction, void, number> {
-        const until = Math.min(t, cancelAt);
-        if (until > m.now_s) yield* m.wait(until - m.now_s);
-      };
-      // Setup, then the first sync (ram_init_bitmaps): every page is dirty, nothing pending yet.
-      if (!(yield* prepare(m))) return;
+  create: (o) => {
+    if (o['start-postcopy'] && !o['postcopy-ram']) throw new RangeError("start-postcopy: needs the postcopy-ram capability: add 'postcopy-ram': true (or remove start-postcopy)");
+    return qemuThread(o);
+  },
+});
+
+/** The migration thread of one migration with options `o`. */
+const qemuThread = (o: QemuOptions) => ({
+  *migrate(m: Migration): Generator<MigrationAction, void, number> {
+    const t0 = m.now_s;
+    const pageSize = m.memory.costs.pageSize_bytes;
+    const bw = o['max-bandwidth'];
+    const budget = bw > 0 ? bw / XFER_LIMIT_RATIO : Infinity;
+    const sendRate = o.host.sendRate ?? Infinity;
+    const cancelAt = o['cancel-after'] === undefined ? Infinity : t0 + o['cancel-after'];
+    const dl = o['downtime-limit'];
+    const writeSize = m.memory.workload.writeSize_bytes;
+    if (o.xbzrle && writeSize === undefined) throw new RangeError("xbzrle: QEMU's encoded size follows from the guest's writes: give workload.options.writeSize (bytes one write changes, e.g. '8 B')");
+    // QEMU 7.2 xbzrle: direct-mapped cache (page_cache.c), CACHED_PAGE_LIFETIME 2, encoded runs.
+    const delta = o.xbzrle ? { cache_bytes: o['xbzrle-cache-size'], compressedRatio: 1, encode_Bps: Infinity, writeSize_bytes: writeSize!, lifetime: 2 } : undefined;
+    // The window: its start, the bytes at its start, the budget used; the threshold it measured.
+    let iterStart = t0;
+    let iterBytes = 0;
+    let used = 0;
+    let threshold = 0;
+    const bytes = () => m.memory.totals.bytes;
+    const sleepUntil = function* (t: number): Generator<MigrationAction, void, number> {
+      const until = Math.min(t, cancelAt);
+      if (until > m.now_s) yield* m.wait(until - m.now_s);
+    };
+    // Setup, then the first sync (ram_init_bitmaps): every page is dirty, nothing pending yet.
+    if (!(yield* prepare(m))) return;
+    if (syncSeconds(m) > 0) yield* m.wait(syncSeconds(m));
+    m.phase('precopy');
+    m.memory.selectAll();
+    let syncs = 1;
+    let period = emptyPeriod();
+    let periodStart = m.now_s;
+    // Auto-converge state (ram.c: time_last_bitmap_sync, num_dirty_pages_period, bytes_xfer_prev, dirty_rate_high_cnt).
+    let acStart = m.now_s;
+    let acDirty = 0;
+    let acBytes = bytes();
+    let high = 0;
+    let throttle = 0;
+    let postcopyAsked = false;
+    let started = false;
+    const view = (): { pages: number; bytes: number } => ({ pages: m.memory.pendingCount, bytes: m.memory.pendingCount * pageSize });
+    const periodStats = (): Period => ({ ...period, duration_s: m.now_s - periodStart });
+    /** migration_bitmap_sync while the guest runs; returns the stop condition's verdict. */
+    const sync = function* (): Generator<MigrationAction, StopVerdict, number> {
+      const before = m.memory.pendingCount;
+      // ram_save_pending takes the iothread lock, then fetches the log: the guest's writes while
+      // the thread waits are in this sync.
       if (syncSeconds(m) > 0) yield* m.wait(syncSeconds(m));
-      m.phase('precopy');
-      m.memory.selectAll();
-      let syncs = 1;
-      let period = emptyPeriod();
-      let periodStart = m.now_s;
-      // Auto-converge state (ram.c: time_last_bitmap_sync, num_dirty_pages_period, bytes_xfer_prev, dirty_rate_high_cnt).
-      let acStart = m.now_s;
-      let acDirty = 0;
-      let acBytes = bytes();
-      let high = 0;
-      let throttle = 0;
-      let postcopyAsked = false;
-      let started = false;
-      const view = (): { pages: number; bytes: number } => ({ pages: m.memory.pendingCount, bytes: m.memory.pendingCount * pageSize });
-      const periodStats = (): Period => ({ ...period, duration_s: m.now_s - periodStart });
-      /** migration_bitmap_sync while the guest runs; returns the stop condition's verdict. */
-      const sync = function* (): Generator<MigrationAction, StopVerdict, number> {
-        const before = m.memory.pendingCount;
-        // ram_save_pending takes the iothread lock, then fetches the log: the guest's writes while
-        // the thread waits are in this sync.
-        if (syncSeconds(m) > 0) yield* m.wait(syncSeconds(m));
-        const after = m.memory.syncDirty();
-        syncs++;
-        acDirty += Math.max(0, after - before);
-        if (o['auto-converge'] && m.now_s > acStart + SYNC_PERIOD_S) {
-          const sent = bytes() - acBytes;
-          if (acDirty * pageSize > (sent * o['throttle-trigger-threshold']) / 100 && ++high >= 2) {
-            high = 0;
-            throttle = throttle === 0 ? o['cpu-throttle-initial'] : Math.min(o['max-cpu-throttle'], throttle + o['cpu-throttle-increment']);
-            const x = Math.min(throttle, 99.999) / 100;
-            m.throttle(Math.max(1e-9, throttledSpeed(m.memory.workload, x, THROTTLE_TIMESLICE_S)), x);
-          }
+      const after = m.memory.syncDirty();
+      syncs++;
+      acDirty += Math.max(0, after - before);
+      if (o['auto-converge'] && m.now_s > acStart + SYNC_PERIOD_S) {
+        const sent = bytes() - acBytes;
+        if (acDirty * pageSize > (sent * o['throttle-trigger-threshold']) / 100 && ++high >= 2) {
+          high = 0;
+          throttle = throttle === 0 ? o['cpu-throttle-initial'] : Math.min(o['max-cpu-throttle'], throttle + o['cpu-throttle-increment']);
+          const x = Math.min(throttle, 99.999) / 100;
+          m.throttle(Math.max(1e-9, throttledSpeed(m.memory.workload, x, THROTTLE_TIMESLICE_S)), x);
         }
-        if (m.now_s > acStart + SYNC_PERIOD_S) {
-          acStart = m.now_s;
-          acDirty = 0;
-          acBytes = bytes();
-        }
-        if (o['start-postcopy'] && syncs >= o['start-postcopy']['after-syncs']) postcopyAsked = true;
-        const verdict = m.endRound(periodStats(), view());
-        period = emptyPeriod();
-        periodStart = m.now_s;
-        return verdict;
-      };
-      for (;;) {
-        if (m.now_s >= cancelAt) {
-          m.cancel(`migrate_cancel at ${o['cancel-after']} s`);
-          return;
-        }
-        if (used < budget) {
-          // migration_iteration_run
-          let pending = m.memory.pendingCount * pageSize;
-          if (pending < threshold || m.memory.pendingCount === 0) {
-            const verdict = yield* sync();
-            if (verdict && !verdict.converged) {
-              m.cancel(verdict.reason);
-              return;
-            }
-            if (syncs >= o.maxSyncs) {
-              m.cancel(`safety net: ${o.maxSyncs} bitmap syncs`);
-              return;
-            }
-            pending = m.memory.pendingCount * pageSize;
-            if (verdict?.converged || pending < threshold || (pending === 0 && threshold === 0)) {
-              const reason = verdict?.converged ? verdict.reason : `downtime-limit: ${pending} B pending < ${threshold.toFixed(0)} B (measured bandwidth × ${dl} s)`;
-              yield* complete(m, reason, delta);
-              return;
-            }
-          }
-          if (postcopyAsked) {
-            yield* postcopy(m, o, dl);
+      }
+      if (m.now_s > acStart + SYNC_PERIOD_S) {
+        acStart = m.now_s;
+        acDirty = 0;
+        acBytes = bytes();
+      }
+      if (o['start-postcopy'] && syncs >= o['start-postcopy']['after-syncs']) postcopyAsked = true;
+      const verdict = m.endRound(periodStats(), view());
+      period = emptyPeriod();
+      periodStart = m.now_s;
+      return verdict;
+    };
+    for (;;) {
+      if (m.now_s >= cancelAt) {
+        m.cancel(`migrate_cancel at ${o['cancel-after']} s`);
+        return;
+      }
+      if (used < budget) {
+        // migration_iteration_run
+        let pending = m.memory.pendingCount * pageSize;
+        if (pending < threshold || m.memory.pendingCount === 0) {
+          const verdict = yield* sync();
+          if (verdict && !verdict.converged) {
+            m.cancel(verdict.reason);
             return;
           }
-          // ram_save_iterate: up to the budget left, 50 ms of sending, or the end of the pass.
-          let maxBytes = Math.min(budget - used, sendRate * MAX_WAIT_S);
-          if (Number.isFinite(cancelAt) && Number.isFinite(sendRate)) maxBytes = Math.min(maxBytes, Math.max(0, (cancelAt - m.now_s) * sendRate));
-          if (!Number.isFinite(maxBytes)) maxBytes = Number.MAX_VALUE;
-          const s = yield* m.memory.send({ cap_Bps: sendRate, maxBytes: Math.max(pageSize, maxBytes), continued: started, ...(delta ? { delta } : {}) });
-          started = true;
-          addSend(period, s);
-          used += s.bytes;
-          // QEMU sends until the budget is exceeded: the page that crosses it is the last. The
-          // fluid engine stops short of it by less than a page; the window's budget is used all the same.
-          if (budget - used < pageSize + m.memory.costs.header_bytes && m.memory.pendingCount > 0) used = Math.max(used, budget);
+          if (syncs >= o.maxSyncs) {
+            m.cancel(`safety net: ${o.maxSyncs} bitmap syncs`);
+            return;
+          }
+          pending = m.memory.pendingCount * pageSize;
+          if (verdict?.converged || pending < threshold || (pending === 0 && threshold === 0)) {
+            const reason = verdict?.converged ? verdict.reason : `downtime-limit: ${pending} B pending < ${threshold.toFixed(0)} B (measured bandwidth × ${dl} s)`;
+            yield* complete(m, reason, delta);
+            return;
+          }
         }
-        // migration_rate_limit → migration_update_counters
-        const now = m.now_s;
-        if (now >= iterStart + BUFFER_DELAY_S - 1e-12) {
-          threshold = ((bytes() - iterBytes) / (now - iterStart)) * dl;
-          iterStart = now;
-          iterBytes = bytes();
-          used = 0;
+        if (postcopyAsked) {
+          yield* postcopy(m, o, dl);
+          return;
         }
-        if (used >= budget) yield* sleepUntil(iterStart + BUFFER_DELAY_S);
+        // ram_save_iterate: up to the budget left, 50 ms of sending, or the end of the pass.
+        let maxBytes = Math.min(budget - used, sendRate * MAX_WAIT_S);
+        if (Number.isFinite(cancelAt) && Number.isFinite(sendRate)) maxBytes = Math.min(maxBytes, Math.max(0, (cancelAt - m.now_s) * sendRate));
+        if (!Number.isFinite(maxBytes)) maxBytes = Number.MAX_VALUE;
+        const s = yield* m.memory.send({ cap_Bps: sendRate, maxBytes: Math.max(pageSize, maxBytes), continued: started, ...(delta ? { delta } : {}) });
+        started = true;
+        addSend(period, s);
+        used += s.bytes;
+        // QEMU sends until the budget is exceeded: the page that crosses it is the last. The
+        // fluid engine stops short of it by less than a page; the window's budget is used all the same.
+        if (budget - used < pageSize + m.memory.costs.header_bytes && m.memory.pendingCount > 0) used = Math.max(used, budget);
       }
-    },
-  }),
+      // migration_rate_limit → migration_update_counters
+      const now = m.now_s;
+      if (now >= iterStart + BUFFER_DELAY_S - 1e-12) {
+        threshold = ((bytes() - iterBytes) / (now - iterStart)) * dl;
+        iterStart = now;
+        iterBytes = bytes();
+        used = 0;
+      }
+      if (used >= budget) yield* sleepUntil(iterStart + BUFFER_DELAY_S);
+    }
+  },
 });
 
 /**
@@ -240,7 +248,7 @@ function* complete(m: Migration, reason: string, delta: DeltaCompression | undef
  * threshold (that rate × `downtime-limit`), the rest without limit.
  */
 function* postcopy(m: Migration, o: QemuOptions, dl: number): Generator<MigrationAction, void, number> {
-  if (m.costs.deviceState_bytes > 0) throw new RangeError('qemu post-copy: scenario.costs.deviceState is not modelled here (the paused copy\'s measured speed includes it); set it to 0');
+  if (m.costs.deviceState_bytes > 0) throw new RangeError("qemu post-copy: scenario.costs.deviceState is not modelled here (the paused copy's measured speed includes it); set it to 0");
   m.phase('stop-and-copy');
   m.suspend();
   // ram_postcopy_send_discard_bitmap syncs the bitmap while the VM is stopped (its cost is in
