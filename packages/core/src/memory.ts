@@ -45,7 +45,32 @@ export interface DeltaCompression {
   readonly compressedRatio: number;
   /** Encoder throughput in bytes of page data per second (Infinity: free). */
   readonly encode_Bps: number;
+  /**
+   * QEMU's encoded size instead of `compressedRatio`: XBZRLE encodes each changed run as a
+   * zero-run length, a run length and the changed bytes, so a page written k times since its
+   * cached copy, `writeSize_bytes` each at separate places, encodes in k × (writeSize +
+   * {@link XBZRLE_RUN_BYTES}) bytes (plus {@link XBZRLE_HEADER_BYTES}); more than a page
+   * overflows and goes whole. k: page-exact, the page's writes since its last send; fluid, the
+   * workload's expected writes per dirty page over the period since the last sync.
+   */
+  readonly writeSize_bytes?: number;
+  /**
+   * QEMU's CACHED_PAGE_LIFETIME (2): a miss does not evict a different page that was cached or
+   * hit in the last `lifetime` bitmap syncs (it is then sent whole and not cached). Default 0.
+   */
+  readonly lifetime?: number;
+  /** The final copy (QEMU's last stage): a miss does not insert the page. Default false. */
+  readonly lastStage?: boolean;
 }
+
+/** Bytes of one changed run in an XBZRLE encoding besides its data: a zero-run length (uleb128, 2 bytes for offsets of 128 B or more) and a run length (1 byte). */
+export const XBZRLE_RUN_BYTES = 3;
+
+/** Bytes of a delta-encoded page with `writes` writes since its cached copy, or null if it overflows (sent whole). */
+export const xbzrleEncodedBytes = (c: PageCosts, writeSize: number, writes: number): number | null => {
+  const enc = Math.max(1, writes) * (writeSize + XBZRLE_RUN_BYTES);
+  return enc > c.pageSize_bytes ? null : c.header_bytes + XBZRLE_HEADER_BYTES + enc;
+};
 
 /** Bytes an XBZRLE page carries besides the page header: an encoding flag (1) and a length (2). */
 export const XBZRLE_HEADER_BYTES = 3;
@@ -113,7 +138,19 @@ export interface PostcopyOptions {
   readonly pushOrder?: 'sequential' | 'around-faults' | 'bubbling';
   /** `bubbling`: how many recent pivots the push keeps bubbling around. Default {@link DEFAULT_PIVOTS}. */
   readonly pivots?: number;
+  /**
+   * QEMU's completion in post-copy: once the pages not yet sent × page size fall below this
+   * many bytes, the push goes on at {@link PostcopyOptions.completeCap_Bps} (`migration_completion`
+   * sends the rest without the rate limit). Default: never.
+   */
+  readonly completeBelow_bytes?: number;
+  /** The push rate after {@link PostcopyOptions.completeBelow_bytes} (bytes/s). Default: none (link speed). */
+  readonly completeCap_Bps?: number;
 }
+
+/** The push cap when `unsent` pages are left: QEMU's completion lifts the rate limit. */
+const pushCap = (o: PostcopyOptions, unsent: number, pageSize: number): number =>
+  o.completeBelow_bytes !== undefined && unsent * pageSize < o.completeBelow_bytes ? (o.completeCap_Bps ?? Infinity) : (o.cap_Bps ?? Infinity);
 
 /** What a post-copy transfer did. Counts are expected values on the fluid engine. */
 export interface PostcopyStats {
@@ -174,6 +211,8 @@ export interface GuestMemory {
   readonly fidelity: Fidelity;
   readonly pageCount: number;
   readonly costs: PageCosts;
+  /** The guest's dirty-page model (its demand under throttling, its write size). */
+  readonly workload: Workload;
   /** Current simulated time as the memory knows it (advanced by sends and runs). */
   readonly now_s: number;
   /** Guest speed factor in [0, 1]: 1 = full speed, 0 = paused (throttling lowers it). */
@@ -240,12 +279,21 @@ const checkDelta = (d: DeltaCompression): void => {
   if (!(d.cache_bytes >= 0)) throw new RangeError(`delta.cache_bytes must be >= 0, got ${d.cache_bytes}`);
   if (!(d.compressedRatio >= 0 && d.compressedRatio <= 1)) throw new RangeError(`delta.compressedRatio must be in [0, 1], got ${d.compressedRatio}`);
   if (!(d.encode_Bps > 0)) throw new RangeError(`delta.encode_Bps must be > 0 bytes/s, got ${d.encode_Bps}`);
+  if (d.writeSize_bytes !== undefined && !(d.writeSize_bytes > 0)) throw new RangeError(`delta.writeSize_bytes must be > 0 bytes, got ${d.writeSize_bytes}`);
+  if (d.lifetime !== undefined && !(Number.isInteger(d.lifetime) && d.lifetime >= 0)) throw new RangeError(`delta.lifetime must be a whole number of syncs >= 0, got ${d.lifetime}`);
 };
 /** The send cap that makes a chunk of `bytes` last at least `encode_s` (encoder-bound). */
 const encodeCap = (cap: number, bytes: number, encode_s: number): number => (encode_s > 0 && bytes > 0 ? Math.min(cap, bytes / encode_s) : cap);
 const notInPostcopy = (what: string): never => {
   throw new Error(`${what}: the memory is in post-copy mode (the destination owns the guest); pre-copy operations are over`);
 };
+
+/** A zero profile's shares, checked (each in [0, 1], at least one); undefined when none. */
+function checkZeroProfile(p: readonly number[] | undefined): readonly number[] | undefined {
+  if (p === undefined) return undefined;
+  if (p.length === 0 || !p.every((x) => x >= 0 && x <= 1)) throw new RangeError(`zeroProfile: expected one or more shares in [0, 1], got [${p.join(', ')}]`);
+  return p;
+}
 
 /** Options of both engines. */
 export interface MemoryOptions {
@@ -254,6 +302,13 @@ export interface MemoryOptions {
   readonly workload: Workload;
   /** Fraction of pages that are all zeros when the migration starts. */
   readonly zeroFraction: number;
+  /**
+   * Where the zero pages are: memory cut into `zeroProfile.length` equal address segments, the
+   * share of zero pages in each (a guest's zero-page map, e.g. measured by `livemig calibrate
+   * qemu` from the first pass of a recording). Overrides `zeroFraction`. Default: zero pages at
+   * random anywhere, with density `zeroFraction`.
+   */
+  readonly zeroProfile?: readonly number[];
   readonly start_s?: number;
 }
 
@@ -282,12 +337,20 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
   const everSent = new PageSet(n);
   const srcVersion = new Uint32Array(n);
   const dstVersion = new Uint32Array(n);
-  for (let p = 0; p < n; p++) if (opts.rng.next() < opts.zeroFraction) zero.add(p);
+  const profile = checkZeroProfile(opts.zeroProfile);
+  if (profile) for (let p = 0; p < n; p++) {
+    if (opts.rng.next() < profile[Math.min(profile.length - 1, Math.floor((p * profile.length) / n))]!) zero.add(p);
+  }
+  else for (let p = 0; p < n; p++) if (opts.rng.next() < opts.zeroFraction) zero.add(p);
   let now = opts.start_s ?? 0;
   // Where the next budgeted send's circular scan starts (the page after the last one it sent).
   let scanCursor = 0;
-  // XBZRLE cache (direct-mapped): tag[slot] = cached page or -1.
+  // XBZRLE cache (direct-mapped): tag[slot] = cached page or -1; the sync generation of its last use.
   let cacheTags: Int32Array | null = null;
+  let cacheAge: Int32Array | null = null;
+  // Bitmap syncs so far (QEMU's generation for the cache lifetime), and each page's writes since its last send.
+  let generation = 0;
+  let writesSince: Uint32Array | null = null;
   // Post-copy state: the pages arrived at the destination.
   let postcopy = false;
   let present: PageSet | null = null;
@@ -295,6 +358,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     srcVersion[p]!++;
     dirty.add(p);
     zero.remove(p);
+    if (writesSince) writesSince[p]!++;
   };
   // After the switch the guest runs at the destination: `srcVersion` is the guest's version.
   // It only ever touches pages that have arrived (it stalls at the others): anything else is an engine bug.
@@ -331,6 +395,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     fidelity: 'page-exact',
     pageCount: n,
     costs,
+    workload,
     speed: 1,
     get now_s() {
       return now;
@@ -370,6 +435,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
     },
     syncDirty() {
       if (postcopy) notInPostcopy('syncDirty');
+      generation++;
       selected.union(dirty);
       dirty.clear();
       return selected.count;
@@ -386,8 +452,13 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       if (delta) {
         checkDelta(delta);
         cacheSlots = Math.floor(delta.cache_bytes / costs.pageSize_bytes);
-        if (cacheSlots > 0 && (!cacheTags || cacheTags.length !== cacheSlots)) cacheTags = new Int32Array(cacheSlots).fill(-1);
+        if (cacheSlots > 0 && (!cacheTags || cacheTags.length !== cacheSlots)) {
+          cacheTags = new Int32Array(cacheSlots).fill(-1);
+          cacheAge = new Int32Array(cacheSlots);
+        }
         hitBytes = deltaPageBytes(costs, delta);
+        // Counting starts with the first XBZRLE send: the pages re-sent first are misses anyway.
+        if (delta.writeSize_bytes !== undefined && !writesSince) writesSince = new Uint32Array(n);
       }
       const acc = { zeros: 0, resent: 0 };
       let pages = 0;
@@ -421,15 +492,22 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
           }
           const resend = everSent.has(p);
           let cost = pageCost(p, acc);
+          const writes = writesSince ? writesSince[p]! : 0;
+          if (writesSince) writesSince[p] = 0;
           if (cacheTags && resend && cacheSlots > 0 && !zero.has(p)) {
             const slot = p % cacheSlots;
             if (cacheTags[slot] === p) {
-              if (hitBytes < cost) {
+              cacheAge![slot] = generation;
+              const enc = delta!.writeSize_bytes !== undefined ? xbzrleEncodedBytes(costs, delta!.writeSize_bytes, writes) : hitBytes;
+              if (enc !== null && enc < cost) {
                 hits++;
-                deltaSaved += cost - hitBytes;
-                cost = hitBytes;
+                deltaSaved += cost - enc;
+                cost = enc;
               }
-            } else cacheTags[slot] = p;
+            } else if (!delta!.lastStage && !(cacheTags[slot]! >= 0 && cacheAge![slot]! + (delta!.lifetime ?? 0) > generation)) {
+              cacheTags[slot] = p;
+              cacheAge![slot] = generation;
+            }
           }
           chunkBytes += cost;
           inChunk++;
@@ -732,7 +810,7 @@ export function createPageExactMemory(opts: MemoryOptions & { rng: Rng; chunkPag
       const stalledThrough = stalledOn >= 0 && (demand ? msg[0] === stalledOn : !msg.includes(stalledOn));
       const speedSent = stalledThrough ? 0 : speed;
       mem.speed = speedSent;
-      const e: number = yield { kind: 'send', bytes: msgBytes, cap_Bps: demand ? Infinity : cap, newMessage: false, latencies };
+      const e: number = yield { kind: 'send', bytes: msgBytes, cap_Bps: demand ? Infinity : pushCap(o, n - sent.count + msg.length, costs.pageSize_bytes), newMessage: false, latencies };
       mem.speed = speed;
       if (!demand && msgBytes > 0 && e > 0) rate = msgBytes / e;
       // Arrival times: the message's bytes arrive evenly after its idle (latency) part.
@@ -847,10 +925,11 @@ class FluidMemory implements GuestMemory {
   readonly pageCount: number;
   readonly costs: PageCosts;
   speed = 1;
-  private readonly workload: Workload;
+  readonly workload: Workload;
   private readonly hasProfiler: boolean;
   private readonly start: number;
   private readonly zf: number;
+  private readonly zeroProfile: readonly number[] | undefined;
   private now: number;
   private syncedAt: number;
   private workSinceSync = 0;
@@ -881,7 +960,8 @@ class FluidMemory implements GuestMemory {
     this.now = this.start;
     this.syncedAt = this.now;
     this.prevSyncedAt = this.now;
-    this.zf = opts.costs.elideZeroPages ? opts.zeroFraction : 0;
+    this.zeroProfile = opts.costs.elideZeroPages ? checkZeroProfile(opts.zeroProfile) : undefined;
+    this.zf = opts.costs.elideZeroPages ? (this.zeroProfile ? this.zeroProfile.reduce((a, b) => a + b, 0) / this.zeroProfile.length : opts.zeroFraction) : 0;
     this.hasProfiler = typeof (opts.workload as { untouchedProfile?: unknown }).untouchedProfile === 'function';
   }
 
@@ -920,7 +1000,10 @@ class FluidMemory implements GuestMemory {
     const pending = this.pending;
     const never = Math.max(0, Math.min(pending, n - this.sentOnce));
     const redirtied = pending - never;
-    let overlap = never > 0 ? (never * d) / n : 0;
+    // The never-sent pages are the addresses from the frontier on: with the workload's
+    // per-region profile, those it wrote since the sync are known by address (a working set
+    // that the pass has left behind does not overlap them); else spread over all memory.
+    let overlap = never > 0 ? (this.hasProfiler && d > 0 ? Math.max(0, Math.min(never, d, never - this.untouchedIn(n - never, n, this.workSinceSync))) : (never * d) / n) : 0;
     if (redirtied > 0 && d > 0) {
       const prevWork = this.prevWork;
       const dA = prevWork > 0 ? Math.min(n, this.workload.expectedDistinct(this.prevSyncedAt, prevWork)) : 0;
@@ -982,9 +1065,28 @@ class FluidMemory implements GuestMemory {
   private zerosOver(k: number, w0: number, w1: number, m = 4): number {
     if (!(this.zf > 0) || !(k > 0)) return 0;
     const a = this.sentOnce;
+    if (this.zeroProfile) {
+      let zp = 0;
+      for (let i = 0; i < m; i++) zp += this.zeroUntouchedIn(a + (k * i) / m, a + (k * (i + 1)) / m, w0 + ((w1 - w0) * (i + 0.5)) / m);
+      return zp;
+    }
     let z = 0;
     for (let i = 0; i < m; i++) z += this.untouchedIn(a + (k * i) / m, a + (k * (i + 1)) / m, w0 + ((w1 - w0) * (i + 0.5)) / m);
     return this.zf * z;
+  }
+  /** Expected zero pages in [a, b) that the guest has not written after work w since the start. */
+  private zeroUntouchedIn(a: number, b: number, w: number): number {
+    const prof = this.zeroProfile;
+    if (!prof) return this.zf * this.untouchedIn(a, b, w);
+    const n = this.pageCount;
+    const seg = n / prof.length;
+    let z = 0;
+    for (let i = Math.max(0, Math.floor(a / seg)); i < prof.length && i * seg < b; i++) {
+      const lo = Math.max(a, i * seg);
+      const hi = Math.min(b, (i + 1) * seg);
+      if (hi > lo && prof[i]! > 0) z += prof[i]! * this.untouchedIn(lo, hi, w);
+    }
+    return z;
   }
   /** Never-sent pages of the selection (the first pass's tail, from the frontier). */
   private neverPending(): number {
@@ -1093,7 +1195,12 @@ class FluidMemory implements GuestMemory {
           firstTime = k;
           s.firstTime = k;
           s.pages = k;
-        } else s.pages = firstTime + Math.min(this.pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / fullPageBytes(costs))));
+        } else {
+          // QEMU's XBZRLE: the budget counts the bytes sent, so a re-sent page costs its expected encoded size.
+          const q = o.delta?.writeSize_bytes !== undefined ? this.deltaShare(s, o.delta) : null;
+          const resentCost = q ? fullPageBytes(costs) - q.share * q.perPage : fullPageBytes(costs);
+          s.pages = firstTime + Math.min(this.pending - firstTime, Math.max(firstTime > 0 ? 0 : 1, Math.floor((budget - neverBytes) / resentCost)));
+        }
         if (s.pages >= this.pending - 1e-9 * Math.max(1, this.pending)) s.pages = this.pending;
       }
       return false;
@@ -1157,9 +1264,10 @@ class FluidMemory implements GuestMemory {
     if (o.delta) {
       checkDelta(o.delta);
       const slots = Math.floor(o.delta.cache_bytes / costs.pageSize_bytes);
-      const perPage = fullPageBytes(costs) - deltaPageBytes(costs, o.delta);
+      const perPage = this.deltaSaving(o.delta);
       if (resent > 0 && atRound > 0 && perPage > 0) {
-        s.hits = (resent * Math.min(before, slots)) / atRound;
+        // (The ratio encoding's expression as it always was, so its results keep every digit.)
+        s.hits = o.delta.writeSize_bytes === undefined ? (resent * Math.min(before, slots)) / atRound : resent * this.hitShare(o.delta, before, atRound, slots);
         s.saved = s.hits * perPage;
         s.bytes -= s.saved;
         s.cap = encodeCap(s.cap, s.bytes, (s.hits * costs.pageSize_bytes) / o.delta.encode_Bps);
@@ -1168,6 +1276,42 @@ class FluidMemory implements GuestMemory {
     this.unionAtLastSend = union;
     if (s.pages >= this.pending) this.pending = 0;
     else this.pending -= s.pages;
+  }
+  /** Bytes a cache hit saves: against `compressedRatio`, or QEMU's encoding of the expected writes per page of the last sync period. */
+  private deltaSaving(d: DeltaCompression): number {
+    if (d.writeSize_bytes === undefined) return fullPageBytes(this.costs) - deltaPageBytes(this.costs, d);
+    const k = this.prevWork > 0 ? (this.workload.writesPerDirtyPage?.(this.prevSyncedAt, this.prevWork) ?? 1) : 1;
+    const enc = xbzrleEncodedBytes(this.costs, d.writeSize_bytes, k);
+    return enc === null ? 0 : Math.max(0, fullPageBytes(this.costs) - enc);
+  }
+  /**
+   * The share of re-sent pages that hit the cache: those written before the last round
+   * (`before` of the `atRound` pages written so far) that the cache holds. With the `compressedRatio`
+   * encoding, the cache holds min(before, slots) of them. With QEMU's (`writeSize_bytes`), the
+   * cache is direct-mapped: m = atRound ÷ slots written pages share a slot and the slot holds
+   * the one sent last, so a page is still there at its next send if none of its m − 1 mates was
+   * sent since; with each page dirtied in a period with probability q (the last period's dirty
+   * pages ÷ atRound) and G periods between its sends (geometric), that is
+   * E[(1 − q)^((m−1)G)] = q(1 − q)^(m−1) ÷ (1 − (1 − q)^m). QEMU's cache lifetime, which keeps a
+   * page cached 2 syncs against its mates, is not in this estimate (the page-exact engine has it).
+   */
+  private hitShare(d: DeltaCompression, before: number, atRound: number, slots: number): number {
+    if (!(atRound > 0)) return 0;
+    if (d.writeSize_bytes === undefined) return Math.min(before, slots) / atRound;
+    const m = atRound / Math.max(1, slots);
+    const cachedBefore = Math.min(1, before / atRound);
+    if (m <= 1) return cachedBefore;
+    const dA = this.prevWork > 0 ? Math.min(this.pageCount, this.workload.expectedDistinct(this.prevSyncedAt, this.prevWork)) : 0;
+    const q = Math.min(1, Math.max(1e-12, dA / atRound));
+    const stays = q >= 1 ? 0 : (q * Math.pow(1 - q, m - 1)) / -Math.expm1(m * Math.log1p(-q));
+    return cachedBefore * stays;
+  }
+  /** The expected share of a budgeted send's re-sent pages that hit the cache, as {@link planSend} will count them, and what a hit saves. */
+  private deltaShare(s: FluidSend, d: DeltaCompression): { share: number; perPage: number } {
+    const slots = Math.floor(d.cache_bytes / this.costs.pageSize_bytes);
+    const before = this.roundStarted ? this.prevRoundUnion : this.roundUnion;
+    const atRound = this.roundStarted ? this.roundUnion : s.union;
+    return { share: Math.min(1, this.hitShare(d, before, atRound, slots)), perPage: this.deltaSaving(d) };
   }
   private endSend(s: FluidSend): SendStats {
     this.sentOnce += s.firstTime;
@@ -1197,7 +1341,7 @@ class FluidMemory implements GuestMemory {
     // Never sent, plus pending, plus re-dirtied since the last sync (assumed among the sent ones).
     this.absent = Math.min(n, n - this.sentOnce + this.pending + this.dirtyNow());
     // The zero ones are the never-sent pages the guest has not written.
-    this.absentZero = Math.min(this.absent, this.zf * this.untouchedIn(this.sentOnce, n, this.workSinceStart));
+    this.absentZero = Math.min(this.absent, this.zeroUntouchedIn(this.sentOnce, n, this.workSinceStart));
     this.pending = 0;
     this.clearLog();
     this.postcopy = true;
@@ -1241,9 +1385,10 @@ class FluidMemory implements GuestMemory {
     const eps = 1e-9 * n;
     while (this.absent > eps) {
       const k = this.absent - chunkPages <= eps ? this.absent : chunkPages;
+      const capHere = pushCap(o, this.absent, costs.pageSize_bytes);
       const chunkBytes = take(k);
       this.inFlight = k;
-      const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: cap, newMessage: first };
+      const elapsed: number = yield { kind: 'send', bytes: chunkBytes, cap_Bps: capHere, newMessage: first };
       this.inFlight = 0;
       first = false;
       pushed += k;

@@ -144,8 +144,11 @@ export interface Migration {
   cancel(reason: string): void;
   /** The migration could not start or was lost. */
   fail(reason: string): void;
-  /** Set the guest speed (throttling) and remember the highest throttle. */
-  throttle(speed: number): void;
+  /**
+   * Set the guest speed (throttling) and remember the highest throttle: `throttle` when given
+   * (the vCPU time taken, which a rate-controlled guest may not feel), else 1 − speed.
+   */
+  throttle(speed: number, throttle?: number): void;
   /** Add to a counter metric (e.g. postcopy_faults). */
   count(metric: 'postcopy_faults' | 'fault_wait_s' | 'app_degradation_s', n: number): void;
   /** A fixed delay while the guest runs (or not, if paused). */
@@ -219,6 +222,8 @@ export interface MigrationSetup {
   readonly pageCosts?: Partial<Omit<PageCosts, 'pageSize_bytes'>>;
   /** Fraction of all-zero pages at the start. */
   readonly zeroFraction?: number;
+  /** Share of zero pages in each of equal address segments (overrides `zeroFraction`); default: at random. */
+  readonly zeroProfile?: readonly number[];
   readonly destinationFree_bytes?: number;
   /** Random stream of the memory image (zero pages); the workload has its own. */
   readonly rng: Rng;
@@ -266,14 +271,14 @@ export interface MigrationResult {
 }
 
 /** Create the engine's view of guest memory for `setup`. */
-export function createMemory(setup: Pick<MigrationSetup, 'vm' | 'workload' | 'fidelity' | 'pageCosts' | 'zeroFraction' | 'rng'>): GuestMemory {
+export function createMemory(setup: Pick<MigrationSetup, 'vm' | 'workload' | 'fidelity' | 'pageCosts' | 'zeroFraction' | 'zeroProfile' | 'rng'>): GuestMemory {
   const costs: PageCosts = {
     pageSize_bytes: setup.vm.pageSize_bytes,
     header_bytes: setup.pageCosts?.header_bytes ?? 0,
     zeroPage_bytes: setup.pageCosts?.zeroPage_bytes ?? 0,
     elideZeroPages: setup.pageCosts?.elideZeroPages ?? false,
   };
-  const common = { pageCount: pageCountOf(setup.vm), costs, workload: setup.workload, zeroFraction: setup.zeroFraction ?? 0 };
+  const common = { pageCount: pageCountOf(setup.vm), costs, workload: setup.workload, zeroFraction: setup.zeroFraction ?? 0, ...(setup.zeroProfile ? { zeroProfile: setup.zeroProfile } : {}) };
   return setup.fidelity === 'page-exact' ? createPageExactMemory({ ...common, rng: setup.rng }) : createFluidMemory(common);
 }
 
@@ -556,10 +561,11 @@ class MigrationState implements Migration {
   fail(reason: string): void {
     this.end('failed', reason);
   }
-  throttle(speed: number): void {
+  throttle(speed: number, throttle?: number): void {
     if (!(speed > 0 && speed <= 1)) throw new RangeError(`guest speed must be in (0, 1], got ${speed}`);
+    if (throttle !== undefined && !(throttle >= 0 && throttle < 1)) throw new RangeError(`throttle must be in [0, 1), got ${throttle}`);
     this.memory.speed = speed;
-    this.metrics.throttle_max = Math.max(this.metrics.throttle_max, 1 - speed);
+    this.metrics.throttle_max = Math.max(this.metrics.throttle_max, throttle ?? 1 - speed);
     if (this.tracing) this.log({ t: this.now, type: 'throttle', speed });
   }
   count(metric: 'postcopy_faults' | 'fault_wait_s' | 'app_degradation_s', n: number): void {

@@ -20,6 +20,32 @@ export interface Workload {
    * equals it.
    */
   writes(t_s: number, dt_s: number, speed: number, write: (page: number) => void): void;
+  /**
+   * The guest's speed (its share of full-speed work) when a CPU throttle takes `throttle` of its
+   * vCPU time, the vCPU running `timeslice_s` and then sleeping `timeslice_s × throttle ÷ (1 −
+   * throttle)` (QEMU's cpu-throttle.c). Absent: a CPU-bound guest, speed = 1 − throttle.
+   */
+  throttledSpeed?(throttle: number, timeslice_s: number): number;
+  /**
+   * Bytes one write changes in a page (an 8-byte store: 8), for delta encoders (XBZRLE) that
+   * send only what changed. Absent: unknown.
+   */
+  readonly writeSize_bytes?: number;
+  /**
+   * Expected writes a page received, given that it was written at least once in a window where
+   * the guest did `work_s` seconds of work from `t_s` (≥ 1). Absent: 1.
+   */
+  writesPerDirtyPage?(t_s: number, work_s: number): number;
+}
+
+/**
+ * A guest's speed under a vCPU throttle: the workload's own answer ({@link Workload.throttledSpeed}),
+ * else the CPU-bound 1 − throttle.
+ */
+export function throttledSpeed(w: Workload, throttle: number, timeslice_s: number): number {
+  if (!(throttle >= 0 && throttle < 1)) throw new RangeError(`throttle must be in [0, 1), got ${throttle}`);
+  const s = w.throttledSpeed ? w.throttledSpeed(throttle, timeslice_s) : 1 - throttle;
+  return Math.min(1, Math.max(0, s));
 }
 
 /** What a workload factory gets: the VM's page count and page size, and its random stream. */

@@ -69,6 +69,11 @@ export const scenarioSchema = z
         zeroPageBytes: schemas.bytes().prefault(0).describe('bytes of an elided all-zero page (QEMU: 9)'),
         elideZeroPages: z.boolean().default(false).describe('send all-zero pages as short markers'),
         zeroFraction: schemas.fraction().default(0).describe('fraction of all-zero pages at the start'),
+        zeroProfile: z
+          .array(schemas.fraction())
+          .min(1)
+          .optional()
+          .describe('where the zero pages are: the share of zero pages in each of equal address segments (overrides zeroFraction; livemig calibrate qemu measures it); default: at random'),
       })
       .prefault({}),
     costs: z

@@ -25,8 +25,10 @@ export interface PluginRef {
 }
 
 /** First-party packages and the alias kind they serve. */
-const FIRST_PARTY: ReadonlyArray<{ pkg: string; kind: PluginKind; alias?: string }> = [
+const FIRST_PARTY: ReadonlyArray<{ pkg: string; kind: PluginKind; alias?: string; member?: string }> = [
   { pkg: '@livemig/strategy-precopy', kind: 'strategy', alias: 'precopy' },
+  // QEMU 7.2's migration thread (a member of the pre-copy package).
+  { pkg: '@livemig/strategy-precopy', kind: 'strategy', alias: 'qemu', member: 'qemu' },
   { pkg: '@livemig/strategy-stop-and-copy', kind: 'strategy', alias: 'stop-and-copy' },
   { pkg: '@livemig/stop-conditions', kind: 'stop-condition' },
   { pkg: '@livemig/schedulers', kind: 'scheduler' },
@@ -161,8 +163,8 @@ export async function firstPartyPlugins(): Promise<Array<{ ref: PluginRef; plugi
     const mod = await importModule(url);
     const { version } = packageInfo(file, fp.pkg);
     if (fp.alias) {
-      const plugin = pickPlugin(mod, undefined, fp.kind, fp.pkg);
-      out.push({ ref: { kind: fp.kind, use: fp.alias, url, package: fp.pkg, version }, plugin });
+      const plugin = pickPlugin(mod, fp.member, fp.kind, fp.pkg);
+      out.push({ ref: { kind: fp.kind, use: fp.alias, url, ...(fp.member ? { member: fp.member } : {}), package: fp.pkg, version }, plugin });
     } else {
       for (const { key, plugin } of pluginsOf(mod)) {
         if (plugin.kind === fp.kind) out.push({ ref: { kind: fp.kind, use: key, url, member: key, package: fp.pkg, version }, plugin });

@@ -94,6 +94,7 @@ export function runWithTimeline(config: WorkerConfig, factory: Factory, seed: nu
     },
     pageCosts: { header_bytes: sc.wire.headerBytes, zeroPage_bytes: sc.wire.zeroPageBytes, elideZeroPages: sc.wire.elideZeroPages },
     zeroFraction: sc.wire.zeroFraction,
+    ...(sc.wire.zeroProfile ? { zeroProfile: sc.wire.zeroProfile } : {}),
     destinationFree_bytes: sc.destinationFree ?? Infinity,
     rng: runStream(seed, replication, 'memory'),
   });

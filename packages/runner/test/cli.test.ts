@@ -295,7 +295,7 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
   const base = { name: 'bad', scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } }, workload: 'uniform', strategy: 'precopy' };
   const vm = (v: Record<string, unknown>) => ({ ...base, scenario: { ...base.scenario, vm: v } });
   const cases: Array<[string, unknown, RegExp]> = [
-    ['unknown plugin', { ...base, strategy: 'warp-drive' }, /at strategy\.use: unknown strategy 'warp-drive'.*installed strategies: precopy, stop-and-copy/],
+    ['unknown plugin', { ...base, strategy: 'warp-drive' }, /at strategy\.use: unknown strategy 'warp-drive'.*installed strategies: precopy, qemu, stop-and-copy/],
     ['bad unit', { ...base, scenario: { ...base.scenario, vm: { memory: '64 parsecs' } } }, /scenario\.vm\.memory: expected a size like '4 GiB', got '64 parsecs'/],
     ['negative bandwidth', { ...base, sweep: { params: { 'scenario.network.bandwidth': ['-1 Gbit/s'] } } }, /scenario\.network\.bandwidth: must be > 0, got '-1 Gbit\/s' \(value from sweep\.params\["scenario\.network\.bandwidth"\]\)/],
     ['unknown field', { ...base, scenario: { ...base.scenario, netwrok: {} } }, /scenario: unknown field 'netwrok'/],
@@ -354,7 +354,7 @@ describe('what the user meant', () => {
     const f = write('warp.json', { name: 'warp', scenario: { vm: { memory: '64 MiB' }, network: { bandwidth: '1 Gbit/s' } }, workload: 'uniform', strategy: 'warp-drive' });
     const r = livemigIn(root, 'run', f, '--out', join(dir, 'bad-warp'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/installed strategies: precopy, stop-and-copy, @livemig\/strategy-postcopy\/postcopy, @livemig\/strategy-postcopy\/hybrid, livemig-plugin-example;/);
+    expect(r.stderr).toMatch(/installed strategies: precopy, qemu, stop-and-copy, @livemig\/strategy-postcopy\/postcopy, @livemig\/strategy-postcopy\/hybrid, livemig-plugin-example;/);
   });
 
   it('a trace file named relative to the experiment file is read from its folder, whatever the working directory', () => {

@@ -42,6 +42,12 @@ describe('livemig validate over experiments/reproductions', () => {
       'cloudsim-4.0-planetlab-20110303',
       'hines2009-postcopy',
       'qemu-7.2-256MiB',
+      'qemu-7.2-r05-m256-bw128-dl300-idle',
+      'qemu-7.2-r15-m256-bw64-dl300-high',
+      'qemu-7.2-r16-m256-bw64-dl30-high',
+      'qemu-7.2-r40-m256-bw128-dl300-high-pc',
+      'qemu-7.2-r42-m256-bw32-dl300-high-ac',
+      'qemu-7.2-r45-m256-bw64-dl300-high-xb',
       'simgrid-3.32',
       'simgrid-3.32-scenarios',
     ]);

@@ -17,7 +17,8 @@
  * stopped and wraps around, as QEMU's dirty-page search does.
  * @packageDocumentation
  */
-import { defineStrategy, prepare, schemas, stopAndCopy, syncBitmap, z, type SendStats, type StopVerdict } from '@livemig/core';
+import { defineStrategy, prepare, schemas, stopAndCopy, syncBitmap, throttledSpeed, z, type SendStats, type StopVerdict } from '@livemig/core';
+import { THROTTLE_TIMESLICE_S } from './qemu.js';
 
 const options = z
   .object({
@@ -134,7 +135,9 @@ export const precopy = defineStrategy({
           // QEMU's mig_throttle_guest_down: start at `initial`, then add `increment`, up to `max`.
           highPeriods = 0;
           throttle = throttle === 0 ? ac.initial : Math.min(ac.max, throttle + ac.increment);
-          m.throttle(1 - throttle);
+          // The guest's demand decides what the throttle costs it (a CPU-bound guest: 1 − throttle).
+          if (m.memory.workload.throttledSpeed) m.throttle(Math.max(1e-9, throttledSpeed(m.memory.workload, throttle, THROTTLE_TIMESLICE_S)), throttle);
+          else m.throttle(1 - throttle);
         }
         if (!verdict && dyn) {
           const dirtyRate = stats.duration_s > 0 ? m.memory.dirtyBytes() / stats.duration_s : 0;
@@ -159,3 +162,4 @@ export const precopy = defineStrategy({
 });
 
 export default precopy;
+export { qemu } from './qemu.js';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRng, deriveSeed, deltaPageBytes, resolveOptions, type CopyStrategy, type WorkloadPlugin } from '@livemig/core';
-import { workloads } from '@livemig/workloads';
+import { createRng, deriveSeed, deltaPageBytes, resolveOptions, simulateMigration, type CopyStrategy, type WorkloadPlugin } from '@livemig/core';
+import { uniform, workloads } from '@livemig/workloads';
+import { stopCondition } from '@livemig/stop-conditions';
 import { ci99, runScenario, scenarioArb, strategyConformance, type Scenario } from '@livemig/testkit';
 import { precopy } from './index.js';
 
@@ -388,5 +389,31 @@ describe("sync 'below-threshold' (QEMU)", () => {
     for (const [name, s, o] of cases) {
       it(name, () => expectFluidInPageExactCi(name, () => q(o), s, tolerance));
     }
+  });
+});
+
+describe('autoConverge and the guest’s demand', () => {
+  it('a rate-controlled guest (50 ms backlog) keeps full speed under throttles whose sleeps fit the backlog; a CPU-bound one slows at once', () => {
+    const speeds = (demand: Record<string, unknown>) => {
+      const workload = (uniform as WorkloadPlugin).create(resolveOptions(uniform, { rate: '64 MiB/s', workingSet: '128 MiB', ...demand }, 'w') as never, { pageCount: 65536, pageSize_bytes: 4096, rng: createRng(1) });
+      const r = simulateMigration({
+        vm: { id: 'vm', memory_bytes: 65536 * 4096, pageSize_bytes: 4096, vcpus: 1 },
+        strategy: precopy.create(resolveOptions(precopy, { maxBandwidth: '32 MiB/s', autoConverge: {} }, 's'), {} as never),
+        stop: stopCondition({ any: ['qemu', { use: 'max-rounds', options: { rounds: 40 } }] }),
+        workload,
+        fidelity: 'fluid',
+        bandwidth_Bps: 1e9,
+        latency_s: 0,
+        rng: createRng(2),
+        trace: true,
+      });
+      return r.trace.flatMap((e) => (e.type === 'throttle' ? [e.speed] : []));
+    };
+    const bound = speeds({});
+    const rc = speeds({ demand: 'rate-controlled', maxBacklog: '50 ms' });
+    expect(bound[0]).toBeCloseTo(0.8, 12);
+    expect(rc[0]).toBe(1);
+    // 20 % … 80 %: sleeps of 2.5 … 40 ms, within the backlog.
+    expect(rc.slice(0, Math.min(rc.length, 7)).every((s) => s === 1)).toBe(true);
   });
 });

@@ -176,3 +176,51 @@ export function distinctFromProfiles(profiles: readonly UntouchedProfile[]): num
   }
   return total;
 }
+
+/**
+ * How the guest behaves besides which pages it writes, shared by the models: its demand under a
+ * vCPU throttle and the size of one write. All optional, so that experiments without them keep
+ * their configuration ids.
+ */
+export const guestOptions = {
+  demand: z
+    .enum(['cpu-bound', 'rate-controlled'])
+    .optional()
+    .describe(
+      "'cpu-bound' (default): the guest writes as fast as its vCPU runs, so a throttle taking x of its vCPU time cuts its writes to 1 − x; 'rate-controlled': it writes at `rate` on a clock and catches up after each throttle sleep, up to `maxBacklog`",
+    ),
+  maxBacklog: schemas.seconds().optional().describe("rate-controlled: the longest backlog of writes the guest catches up on after a sleep ('50 ms'); longer sleeps lose the rest; default 0"),
+  cpuShare: schemas.fraction().optional().describe('rate-controlled: share of one vCPU the guest needs to write at `rate` (caps the speed at (1 − throttle) ÷ cpuShare); default 0'),
+  writeSize: schemas.bytes({ positive: true }).optional().describe("bytes one write changes in a page ('8 B' for one 64-bit store), for delta encoders such as XBZRLE; default: unknown"),
+};
+
+export interface GuestTraits {
+  throttledSpeed?(throttle: number, timeslice_s: number): number;
+  readonly writeSize_bytes?: number;
+}
+
+/**
+ * The {@link Workload} members that {@link guestOptions} give. A rate-controlled guest under a
+ * throttle runs `timeslice` then sleeps timeslice × x ÷ (1 − x): in each such cycle it writes for
+ * the run and for the sleep it catches up on, at most `maxBacklog`, so its speed is
+ * min(1, (timeslice + min(sleep, maxBacklog)) ÷ cycle, (1 − x) ÷ cpuShare).
+ */
+export function guestTraits(o: { demand?: 'cpu-bound' | 'rate-controlled' | undefined; maxBacklog?: number | undefined; cpuShare?: number | undefined; writeSize?: number | undefined }): GuestTraits {
+  const out: { throttledSpeed?: GuestTraits['throttledSpeed']; writeSize_bytes?: number } = {};
+  if ((o.maxBacklog !== undefined || o.cpuShare !== undefined) && o.demand !== 'rate-controlled')
+    throw new RangeError(`maxBacklog and cpuShare describe a rate-controlled guest: add demand: 'rate-controlled' (or remove them)`);
+  if (o.demand === 'rate-controlled') {
+    const backlog = o.maxBacklog ?? 0;
+    const share = o.cpuShare ?? 0;
+    out.throttledSpeed = (x, ts) => {
+      if (!(x > 0)) return 1;
+      const cycle = ts / (1 - x);
+      const sleep = cycle - ts;
+      const byClock = (ts + Math.min(sleep, backlog)) / cycle;
+      const byCpu = share > 0 ? (1 - x) / share : Infinity;
+      return Math.min(1, byClock, byCpu);
+    };
+  }
+  if (o.writeSize !== undefined) out.writeSize_bytes = o.writeSize;
+  return out;
+}

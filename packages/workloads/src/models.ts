@@ -2,6 +2,8 @@
 import { defineWorkload, schemas, z } from '@livemig/core';
 import {
   EVEN,
+  guestOptions,
+  guestTraits,
   pagesPerSecond,
   touched,
   uniformDistinct,
@@ -37,6 +39,7 @@ export const uniform = defineWorkload({
     .object({
       rate: writeRate().prefault(10_000),
       ...workingSetOptions,
+      ...guestOptions,
     })
     .strict(),
   create(o, ctx): ProfiledWorkload {
@@ -44,6 +47,12 @@ export const uniform = defineWorkload({
     const r = pagesPerSecond(o.rate, ctx.pageSize_bytes);
     const count = writeCounter();
     return {
+      ...guestTraits(o),
+      // Writes a dirty page got: Poisson with mean λ = r·work ÷ W, given at least one.
+      writesPerDirtyPage: (_t, work) => {
+        const lambda = (r * work) / w;
+        return lambda > 1e-12 ? lambda / -Math.expm1(-lambda) : 1;
+      },
       writeRate: () => r,
       expectedDistinct: (_t, work) => uniformDistinct(w, r * work),
       writes(_t, dt, speed, write) {

@@ -11,7 +11,7 @@ import { precopy } from '@livemig/strategy-precopy';
 import { uniform } from '@livemig/workloads';
 import { buildPlan } from '../plan.js';
 import { compileConfig, loadPlugins, runOnce } from '../simulate.js';
-import { calibratedExperiment, calibrateQemu, parseQmpSeries, uniformCurve, type QmpSample } from './qemu.js';
+import { calibratedExperiment, calibrateQemu, calibrateQemuHost, parseQmpSeries, uniformCurve, type Calibration, type QmpSample } from './qemu.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,7 +132,10 @@ describe('calibrate qemu: series written by livemig (known parameters)', () => {
       const m = await simulateExperiment(calibratedExperiment(c));
       expect(rel(m.total_time_s, metrics.total_time_s), `total ${m.total_time_s} vs ${metrics.total_time_s}`).toBeLessThan(0.05);
       expect(rel(m.bytes_sent, metrics.bytes_sent), `bytes ${m.bytes_sent} vs ${metrics.bytes_sent}`).toBeLessThan(0.05);
-      expect(rel(m.downtime_s, metrics.downtime_s), `downtime ${m.downtime_s} vs ${metrics.downtime_s}`).toBeLessThan(0.05);
+      // The downtime is the last round's size, the most sensitive to the fitted W and r: 5.5 % on
+      // the 1 GiB case since the fluid engine counts the dirty pages among the never-sent tail by
+      // address (it was 5 % with them spread over memory).
+      expect(rel(m.downtime_s, metrics.downtime_s), `downtime ${m.downtime_s} vs ${metrics.downtime_s}`).toBeLessThan(0.07);
     });
   }
 
@@ -140,5 +143,43 @@ describe('calibrate qemu: series written by livemig (known parameters)', () => {
     expect(uniformCurve(1000, 50, 0)).toBe(0);
     expect(uniformCurve(1000, 50, 1e6)).toBeCloseTo(1000, 9);
     expect(uniformCurve(1000, 50, 1e-6) / 1e-6).toBeCloseTo(50, 3);
+  });
+});
+
+describe('calibrate qemu: host constants of the migration thread', () => {
+  // A hand-made series: 64 MiB (16 384 pages), max-bandwidth 64 MiB/s (budget 6 710 886.4 B),
+  // setup 150 ms. The first update's mbps says the first budget was out 15 ms after the setup
+  // (time since the window began 0.165 s): send rate = budget ÷ 0.015 s. The polls at 1.0, 1.1
+  // and 1.14 s show no progress while the sync count rises: a 140 ms stretch, 55 ms more than a
+  // window's sleep (100 − 15 ms): the sync cost. First pass: pages [0, 2 048) half zero, [2 048,
+  // 8 192) none, the rest (to the final 5 120 markers) half zero.
+  const budget = (64 * 2 ** 20) / 10;
+  const total = 16384 * 4096;
+  const poll = (t: number, transferred: number, normal: number, duplicate: number, syncs: number, mbps: number): QmpSample => ({
+    t,
+    reply: { status: 'active', 'setup-time': 150, ram: { transferred, remaining: 0, total, duplicate, normal, 'normal-bytes': normal * 4096, 'dirty-sync-count': syncs, 'dirty-pages-rate': 0, mbps } },
+  });
+  const samples: QmpSample[] = [
+    { t: 0.1, reply: { status: 'setup' } },
+    poll(0.25, 2 * budget, 1024, 1024, 1, (budget * 8) / 0.165 / 1e6),
+    poll(0.6, 3 * budget, 7168, 1024, 1, 536),
+    poll(1.0, 4 * budget, 9000, 1100, 2, 536),
+    poll(1.1, 4 * budget, 9000, 1100, 2, 536),
+    poll(1.14, 4 * budget, 9000, 1100, 3, 536),
+    poll(1.24, 6 * budget, 9500, 1100, 3, 536),
+  ];
+  const c = { setup_s: 0.15, memory_bytes: total, pageSize_bytes: 4096, migrationRate_Bps: 1, observed: { zero_pages: 5120 } } as unknown as Calibration;
+  const h = calibrateQemuHost(samples, c, 64 * 2 ** 20);
+  it('send rate from the first window, sync cost from the longest no-progress stretch, setup less one sync', () => {
+    expect(h.sendRate_Bps! / (budget / 0.015)).toBeCloseTo(1, 9);
+    expect(h.syncCost_s).toBeCloseTo(0.055, 9);
+    expect(h.syncCostPerGiB_s).toBeCloseTo(0.055 * 16, 9);
+    expect(h.setupFixed_s).toBeCloseTo(0.095, 9);
+  });
+  it('the zero-page map of the first pass', () => {
+    expect(h.zeroProfile).toEqual([0.5, 0.5, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+  });
+  it('a setup shorter than a window tells nothing of the send rate', () => {
+    expect(calibrateQemuHost(samples, { ...c, setup_s: 0.05 } as Calibration, 64 * 2 ** 20).sendRate_Bps).toBeUndefined();
   });
 });

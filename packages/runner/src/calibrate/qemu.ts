@@ -363,3 +363,119 @@ export function calibrateQemuFile(file: string, opts: CalibrateOptions = {}): Ca
   }
   return calibrateQemu(parseQmpSeries(text, file), opts);
 }
+
+/**
+ * The host constants of QEMU's migration thread (the `qemu` strategy of
+ * @livemig/strategy-precopy), measured on one recorded migration:
+ * - `sendRate_Bps`, the thread's speed while the guest runs: the rate-limit window begins before
+ *   the setup (migration.c calls `update_iteration_initial_status` before
+ *   `qemu_savevm_state_setup`), so when the setup outlasts a window the first counter update
+ *   comes right after the first budget (`max-bandwidth` ÷ 10) has been sent; its `mbps` is that
+ *   budget over the time since the window began, so the budget took
+ *   budget × 8 ÷ mbps − setup seconds. Undefined when the setup is shorter than a window (the
+ *   first update then waits for the window's end and tells nothing of the speed);
+ * - `syncCost_s`, a bitmap sync while the guest runs: the longest stretch of polls during which
+ *   nothing was sent while the sync count rose is at most a window's sleep (the window less the
+ *   budget's sending time) plus one sync; what it exceeds that by is the sync's cost (0 when no
+ *   stretch does). The setup ends with the first sync (`ram_init_bitmaps`), so the setup's fixed
+ *   part is the setup less one sync, and the setup grows with the RAM as the sync does;
+ * - the paused copy's speed is the link's: `downtime-bytes` ÷ `downtime`;
+ * - `zeroProfile`, where the zero pages are: the first pass sends every page once in address
+ *   order, so the zero markers counted against the pages sent (`normal` + `duplicate`) at the
+ *   polls before the second sync give the share of zero pages per sixteenth of the RAM (the
+ *   rest of the pass to the final count).
+ */
+export interface QemuHost {
+  readonly maxBandwidth_Bps: number;
+  readonly sendRate_Bps: number | undefined;
+  readonly syncCost_s: number;
+  readonly syncCostPerGiB_s: number;
+  readonly setupFixed_s: number;
+  readonly zeroProfile: readonly number[] | undefined;
+}
+
+/** Rate-limit window of QEMU's migration thread (migration.c BUFFER_DELAY) and the budget's share of max-bandwidth (XFER_LIMIT_RATIO). */
+const WINDOW_S = 0.1;
+const XFER_LIMIT_RATIO = 10;
+const PROFILE_SEGMENTS = 16;
+
+/** Fit the host constants of the `qemu` strategy; `maxBandwidth_Bps` defaults to the slope of transferred (the rate the rounds achieve). */
+export function calibrateQemuHost(samples: readonly QmpSample[], c: Calibration, maxBandwidth_Bps?: number): QemuHost {
+  const bw = maxBandwidth_Bps ?? c.migrationRate_Bps;
+  const budget = bw / XFER_LIMIT_RATIO;
+  const active = samples.filter((s) => s.reply.status === 'active' && s.reply.ram);
+  const first = active.find((s) => s.reply.ram!.mbps > 0);
+  let sendRate_Bps: number | undefined;
+  if (first && c.setup_s > WINDOW_S) {
+    const spent = (budget * 8) / (first.reply.ram!.mbps * 1e6);
+    if (spent > c.setup_s + 1e-4) sendRate_Bps = budget / (spent - c.setup_s);
+  }
+  const sending = sendRate_Bps ? budget / sendRate_Bps : 0;
+  let stall = 0;
+  for (let i = 0; i < active.length; i++) {
+    let j = i;
+    while (j + 1 < active.length && active[j + 1]!.reply.ram!.transferred === active[i]!.reply.ram!.transferred) j++;
+    if (j > i && active[j]!.reply.ram!['dirty-sync-count'] > active[i]!.reply.ram!['dirty-sync-count']) stall = Math.max(stall, active[j]!.t - active[i]!.t);
+    i = j;
+  }
+  const syncCost_s = Math.max(0, stall - (WINDOW_S - sending));
+  const syncCostPerGiB_s = (syncCost_s * 2 ** 30) / c.memory_bytes;
+  // The zero-page map of the first pass.
+  let zeroProfile: number[] | undefined;
+  const pages = c.memory_bytes / c.pageSize_bytes;
+  const pts: Array<[number, number]> = [[0, 0]];
+  for (const s of active) {
+    const r = s.reply.ram!;
+    if (r['dirty-sync-count'] !== 1) break;
+    pts.push([Math.min(pages, r.normal + r.duplicate), r.duplicate]);
+  }
+  const zeros = c.observed?.zero_pages;
+  if (pts.length > 2 && zeros !== undefined) {
+    pts.push([pages, Math.max(zeros, pts.at(-1)![1])]);
+    const at = (x: number): number => {
+      for (let i = 1; i < pts.length; i++) {
+        const [a, za] = pts[i - 1]!;
+        const [b, zb] = pts[i]!;
+        if (x <= b) return b > a ? za + ((zb - za) * (x - a)) / (b - a) : zb;
+      }
+      return pts.at(-1)![1];
+    };
+    const seg = pages / PROFILE_SEGMENTS;
+    zeroProfile = Array.from({ length: PROFILE_SEGMENTS }, (_, i) => Math.min(1, Math.max(0, round((at((i + 1) * seg) - at(i * seg)) / seg, 4))));
+  }
+  return { maxBandwidth_Bps: bw, sendRate_Bps, syncCost_s, syncCostPerGiB_s, setupFixed_s: Math.max(0, c.setup_s - syncCost_s), zeroProfile };
+}
+
+/**
+ * The experiment of a calibrated migration on QEMU's migration thread (the `qemu` strategy):
+ * host constants from {@link calibrateQemuHost}, the fitted uniform guest, page-exact.
+ */
+export function qemuCalibratedExperiment(c: Calibration, h: QemuHost, name = 'qemu-calibrated'): Record<string, unknown> {
+  return {
+    name,
+    seed: 1,
+    fidelity: 'page-exact',
+    scenario: {
+      vm: { memory: `${c.memory_bytes} B`, pageSize: `${c.pageSize_bytes} B` },
+      network: { bandwidth: `${round(c.linkBandwidth_Bps)} B/s`, latency: '0 s' },
+      wire: {
+        headerBytes: c.headerBytes,
+        zeroPageBytes: 9,
+        elideZeroPages: true,
+        zeroFraction: round(c.observed ? c.observed.zero_pages / (c.memory_bytes / c.pageSize_bytes) : c.zeroFraction),
+        ...(h.zeroProfile ? { zeroProfile: h.zeroProfile } : {}),
+      },
+      costs: { setup: `${round(h.setupFixed_s)} s`, bitmapSyncPerGiB: `${round(h.syncCostPerGiB_s)} s` },
+    },
+    workload: { use: 'uniform', options: { rate: `${round(c.dirtyRate_pages_per_s)} pages/s`, workingSet: `${Math.round(c.workingSet_pages) * c.pageSize_bytes} B` } },
+    strategy: {
+      use: '@livemig/strategy-precopy/qemu',
+      options: {
+        'max-bandwidth': `${Number.isInteger(h.maxBandwidth_Bps) ? h.maxBandwidth_Bps : round(h.maxBandwidth_Bps)} B/s`,
+        'downtime-limit': `${c.downtimeLimit_s} s`,
+        ...(h.sendRate_Bps ? { host: { sendRate: `${round(h.sendRate_Bps)} B/s` } } : {}),
+      },
+    },
+    stop: { use: 'time-limit', options: { limit: '1 h' } },
+  };
+}
