@@ -11,6 +11,7 @@ import {
   type CopyStrategy,
   type MigrationMetrics,
   type MigrationResult,
+  type Rng,
   type StopCondition,
   type StopSpec,
   type Workload,
@@ -25,38 +26,46 @@ type Factory = (seed: number, replication: number) => { workload: Workload; stra
 /** Import every plugin a plan uses (cached per module URL). */
 export const loadPlugins = (refs: readonly PluginRef[]): Promise<AnyPlugin[]> => Promise.all(refs.map(loadPlugin));
 
-function isComponent(s: WorkerStop): s is WorkerComponent {
-  return 'ref' in s;
+/** A worker's plugin reference with its options validated (once per configuration). */
+export function resolveComponent(plugins: readonly AnyPlugin[], c: WorkerComponent): { plugin: AnyPlugin; options: unknown } {
+  const plugin = plugins[c.ref]!;
+  return { plugin, options: resolveOptions(plugin, c.options, `${c.path}.options`) };
 }
 
-/** Compile a configuration into a factory of fresh instances. */
-export function compileConfig(config: WorkerConfig, plugins: readonly AnyPlugin[]): Factory {
-  const opt = (c: WorkerComponent) => {
-    const plugin = plugins[c.ref]!;
-    return { plugin, options: resolveOptions(plugin, c.options, `${c.path}.options`) };
-  };
-  const wl = opt(config.workload);
-  const st = opt(config.strategy);
-  const leaves: Array<ReturnType<typeof opt>> = [];
+/**
+ * A worker's stop tree with its leaves' options validated once; the returned function makes a
+ * fresh stop condition drawing from a run's random streams (`rng(name)`).
+ */
+export function compileStop(stop: WorkerStop, plugins: readonly AnyPlugin[]): (rng: (name: string) => Rng) => StopCondition {
+  const leaves: Array<ReturnType<typeof resolveComponent>> = [];
   const toSpec = (s: WorkerStop): StopSpec => {
-    if (isComponent(s)) {
-      leaves.push(opt(s));
+    if ('ref' in s) {
+      leaves.push(resolveComponent(plugins, s));
       return { use: String(leaves.length - 1) };
     }
     return 'any' in s ? { any: s.any.map(toSpec) } : { all: s.all.map(toSpec) };
   };
-  const stopSpec = toSpec(config.stop);
+  const spec = toSpec(stop);
+  return (rng) =>
+    buildStop(spec, 'stop', (name) => {
+      const leaf = leaves[Number(name)]!;
+      return leaf.plugin.create(leaf.options as never, { rng, build: () => ({ check: () => null }) } as never) as StopCondition;
+    });
+}
+
+/** Compile a configuration into a factory of fresh instances. */
+export function compileConfig(config: WorkerConfig, plugins: readonly AnyPlugin[]): Factory {
+  const wl = resolveComponent(plugins, config.workload);
+  const st = resolveComponent(plugins, config.strategy);
+  const stopOf = compileStop(config.stop, plugins);
   const sc = config.scenario;
   const pageCount = Math.ceil(sc.vm.memory / sc.vm.pageSize);
   return (seed, replication) => {
     const ctx = { rng: (name: string) => runStream(seed, replication, `strategy.${name}`) };
-    const stop = buildStop(stopSpec, 'stop', (name) => {
-      const leaf = leaves[Number(name)]!;
-      return leaf.plugin.create(leaf.options, { ...ctx, build: () => ({ check: () => null }) } as never) as StopCondition;
-    });
+    const stop = stopOf(ctx.rng);
     return {
-      workload: (wl.plugin as WorkloadPlugin).create(wl.options, { pageCount, pageSize_bytes: sc.vm.pageSize, rng: runStream(seed, replication, 'workload'), ...(config.baseDir === undefined ? {} : { baseDir: config.baseDir }) }),
-      strategy: st.plugin.create(st.options, ctx as never) as CopyStrategy,
+      workload: (wl.plugin as WorkloadPlugin).create(wl.options as never, { pageCount, pageSize_bytes: sc.vm.pageSize, rng: runStream(seed, replication, 'workload'), ...(config.baseDir === undefined ? {} : { baseDir: config.baseDir }) }),
+      strategy: st.plugin.create(st.options as never, ctx as never) as CopyStrategy,
       stop,
     };
   };

@@ -3,11 +3,12 @@
  * (`cloudsimHosts`, `cloudsimVms`), the trigger plugin of the detector, and CloudSim's or a copy
  * strategy's migration costs. Used by the cluster worker (and inline by tests).
  */
-import { buildStop, resolveOptions, runStream, type AnyPlugin, type CopyStrategy, type StopCondition, type StopSpec, type TriggerPolicy } from '@livemig/core';
+import { resolveOptions, runStream, type AnyPlugin, type CopyStrategy, type TriggerPolicy } from '@livemig/core';
 import { loadDay } from '@livemig/data-planetlab';
 import { cloudsimCompat, cloudsimHosts, cloudsimTriggerOptions, cloudsimVms, simulateCluster, triggers, type ClusterMetrics, type ClusterSimOptions, type ClusterVm } from '@livemig/triggers';
-import { cell, type WorkerComponent, type WorkerStop } from '../plan.js';
+import { cell, type WorkerComponent } from '../plan.js';
 import { CLUSTER_METRIC_COLUMNS, type ClusterWorkerConfig } from './plan.js';
+import { compileStop, resolveComponent } from '../simulate.js';
 
 const dayCache = new Map<string, ReturnType<typeof loadDay>>();
 const day = (d: string) => {
@@ -35,21 +36,9 @@ export function runClusterDay(config: ClusterWorkerConfig, dayName: string, seed
   let migration: ClusterSimOptions['migration'];
   if (m.mode === 'cloudsim') migration = { mode: 'cloudsim', bandwidthShare: m.bandwidthShare };
   else {
-    const opt = (c: WorkerComponent) => ({ plugin: plugins[c.ref]!, options: resolveOptions(plugins[c.ref]!, c.options, `${c.path}.options`) });
-    const leaves: Array<ReturnType<typeof opt>> = [];
-    const toSpec = (s: WorkerStop): StopSpec => {
-      if ('ref' in s) {
-        leaves.push(opt(s));
-        return { use: String(leaves.length - 1) };
-      }
-      return 'any' in s ? { any: s.any.map(toSpec) } : { all: s.all.map(toSpec) };
-    };
-    const spec = toSpec(m.stop);
+    const opt = (c: WorkerComponent) => resolveComponent(plugins, c);
     const sctx = { rng: (name: string) => runStream(seed, 0, `strategy.${name}`) };
-    const stop = buildStop(spec, 'stop', (name) => {
-      const leaf = leaves[Number(name)]!;
-      return leaf.plugin.create(leaf.options, { ...sctx, build: () => ({ check: () => null }) } as never) as StopCondition;
-    });
+    const stop = compileStop(m.stop, plugins)(sctx.rng);
     const st = opt(m.strategy);
     migration = {
       mode: 'strategy',

@@ -3,53 +3,35 @@
  * its own workload and memory streams, named by VM index) and call core's `simulateScenario`.
  */
 import {
-  buildStop,
   deriveSeed,
-  resolveOptions,
   runStream,
   simulateScenario,
   type AnyPlugin,
   type CopyStrategy,
   type Scheduler,
   type ScenarioResult,
-  type StopCondition,
-  type StopSpec,
   type WorkloadPlugin,
 } from '@livemig/core';
-import { cell, type WorkerComponent, type WorkerStop } from '../plan.js';
+import { cell, type WorkerComponent } from '../plan.js';
 import { SCENARIO_METRIC_COLUMNS, type ScenarioWorkerConfig } from './plan.js';
 import { networkModelOf, topologyOf } from './network.js';
+import { compileStop, resolveComponent } from '../simulate.js';
 
-const isComponent = (s: WorkerStop): s is WorkerComponent => 'ref' in s;
 
 /** Simulate one run of a configuration. */
 export function runScenario(config: ScenarioWorkerConfig, plugins: readonly AnyPlugin[], seed: number, replication: number): ScenarioResult {
   const e = config.experiment;
   const x = config.expanded;
-  const opt = (c: WorkerComponent) => {
-    const plugin = plugins[c.ref]!;
-    return { plugin, options: resolveOptions(plugin, c.options, `${c.path}.options`) };
-  };
+  const opt = (c: WorkerComponent) => resolveComponent(plugins, c);
   const st = opt(config.strategy);
   const sc = opt(config.scheduler);
   const wls = config.workloads.map(opt);
-  const leaves: Array<ReturnType<typeof opt>> = [];
-  const toSpec = (s: WorkerStop): StopSpec => {
-    if (isComponent(s)) {
-      leaves.push(opt(s));
-      return { use: String(leaves.length - 1) };
-    }
-    return 'any' in s ? { any: s.any.map(toSpec) } : { all: s.all.map(toSpec) };
-  };
-  const stopSpec = toSpec(config.stop);
+  const stopOf = compileStop(config.stop, plugins);
   const ctxFor = (v: number) => ({ rng: (name: string) => runStream(seed, replication, `vm${v}.strategy.${name}`) });
   const vms = x.vms.map((v, i) => {
     const group = e.vms[v.group]!;
     const ctx = ctxFor(i);
-    const stop = buildStop(stopSpec, 'stop', (name) => {
-      const leaf = leaves[Number(name)]!;
-      return leaf.plugin.create(leaf.options, { ...ctx, build: () => ({ check: () => null }) } as never) as StopCondition;
-    });
+    const stop = stopOf(ctx.rng);
     const wl = wls[v.group]!;
     return {
       vm: { id: v.id, memory_bytes: v.memory_bytes, pageSize_bytes: v.pageSize_bytes, vcpus: v.vcpus },
