@@ -120,6 +120,31 @@ export function parseQuantity(input: unknown, quantity: Quantity, field = 'value
   // which cannot be converted, so this must be checked first.)
   const bare = Number(input);
   if (Number.isFinite(bare)) return bare;
+  // Sweeps parse the same few strings for every configuration, and mathjs takes ~50 µs each.
+  const key = `${quantity}\0${input}`;
+  const known = parsed.get(key);
+  if (known !== undefined) {
+    if (Number.isNaN(known)) throw new UnitError(field, expected, input);
+    return known;
+  }
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  let value: number;
+  try {
+    value = parseWithMathjs(input, quantity, field);
+  } catch (e) {
+    if (e instanceof UnitError) parsed.set(key, NaN);
+    throw e;
+  }
+  parsed.set(key, value);
+  return value;
+}
+
+/** Parsed unit strings by quantity and text (NaN: not a value of that quantity); cleared when full. */
+const parsed = new Map<string, number>();
+const PARSED_MAX = 10_000;
+
+function parseWithMathjs(input: string, quantity: Quantity, field: string): number {
+  const expected = EXAMPLES[quantity];
   let unit: Unit;
   try {
     unit = mathjs().unit(input.trim());

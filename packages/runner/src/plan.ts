@@ -13,12 +13,13 @@
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { buildStop, createMigration, DEFAULT_COSTS, deriveSeed, type MigrationMetrics, pageCountOf, parseQuantity, resolveOptions, createRng, type AnyPlugin, type PluginKind, type StrategyPlugin, type WorkloadPlugin, type Quantity, type StopCondition } from '@livemig/core';
-import { canonical, sha256, shortHash } from './canonical.js';
+import { createMigration, DEFAULT_COSTS, type MigrationMetrics, parseQuantity, createRng, type AnyPlugin, type PluginKind, type Quantity } from '@livemig/core';
+import { canonical, sha256 } from './canonical.js';
 import { InputError, show } from './errors.js';
-import { experimentSchema, formatIssues, readJsonFile, scenarioSchema, type Experiment, type Scenario, type StopSpecInput } from './experiment.js';
+import { experimentSchema, formatIssues, readJsonFile, type Experiment, type Scenario, type StopSpecInput } from './experiment.js';
 import { createRefTable, PluginResolver, type PluginRef } from './plugins.js';
-import { detectQuantity, iteratePoints, parseParams, planSize, SI_UNIT, type ParamDef, type Point } from './sweep.js';
+import { detectQuantity, parseParams, planSize, SI_UNIT, type ParamDef, type Point } from './sweep.js';
+import { createExpander, documentOf, invalidConfiguration, sectionOf, type SweepSpec } from './expand.js';
 
 /** A plugin use inside a worker configuration. */
 export interface WorkerComponent {
@@ -140,7 +141,7 @@ export function stopLabel(spec: StopSpecInput): string {
 }
 const useOf = (c: unknown): string => (typeof c === 'string' ? c : ((c as { use?: string })?.use ?? ''));
 /** The label of a component in the label columns: its `label`, else its plugin name. */
-const labelOf = (c: unknown): string => (typeof c === 'object' && c !== null && typeof (c as { label?: unknown }).label === 'string' ? (c as { label: string }).label : useOf(c));
+export const labelOf = (c: unknown): string => (typeof c === 'object' && c !== null && typeof (c as { label?: unknown }).label === 'string' ? (c as { label: string }).label : useOf(c));
 
 function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
@@ -155,7 +156,7 @@ export function splitPath(path: string): Array<string | number> {
   });
 }
 
-function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
+export function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
   const segs = splitPath(path);
   let o: Record<string | number, unknown> = doc;
   segs.slice(0, -1).forEach((s, i) => {
@@ -185,7 +186,7 @@ export interface PlanOptions {
 }
 
 /** Random and lhs samples are drawn as a whole: `head` lists none of a sweep of more samples than this. */
-const MAX_SAMPLES_LISTED = 1_000_000;
+export const MAX_SAMPLES_LISTED = 1_000_000;
 
 /**
  * An experiment written as a module (`export default defineExperiment({...})`): its default
@@ -214,8 +215,23 @@ async function importExperiment(abs: string, file: string): Promise<unknown> {
   return JSON.parse(json);
 }
 
-/** Read, validate and expand an experiment file. Bad input throws {@link InputError}. */
-export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<Plan> {
+/** A prepared sweep, its experiment (first configuration) and the plugins of its refs, loaded. */
+export interface PreparedSweep {
+  readonly spec: SweepSpec;
+  readonly experiment: Experiment;
+  readonly fileSha256: string;
+  readonly plugins: readonly AnyPlugin[];
+  readonly paramColumns: readonly string[];
+  readonly labelColumns: readonly string[];
+}
+
+/**
+ * Read and check an experiment file and prepare its sweep for expansion, without expanding it:
+ * the base document is validated with the first value of each swept path, every value of every
+ * list is checked in turn (so each plugin a sweep names is resolved here, on the main thread),
+ * and the runs are counted. Bad input throws {@link InputError}.
+ */
+export async function prepareSweep(file: string, opts: PlanOptions = {}): Promise<PreparedSweep> {
   const abs = resolve(file);
   const raw = /\.(m?js|c?js|m?ts|cts)$/.test(abs) ? await importExperiment(abs, file) : readJsonFile(file);
   const fileSha256 = sha256(readFileSync(abs));
@@ -232,6 +248,10 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
   const defs: ParamDef[] = sweep ? parseParams(sweep, file) : [];
   const method = sweep?.method ?? 'grid';
   const samples = sweep?.samples ?? 1;
+  for (const d of defs)
+    for (const p of d.paths)
+      if (sectionOf(p) === null)
+        throw new InputError(`'${p}' cannot be swept: sweep paths under scenario, workload, strategy, stop or fidelity (the seed, the replications and the outputs are the experiment's)`, file, `sweep.params[${JSON.stringify(d.key)}]`);
 
   // Validate the base document with the first value of each swept path applied.
   const first = clone(base);
@@ -253,13 +273,11 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
   const runCount = configCount * experiment.replications;
   if (opts.maxRuns !== undefined && opts.head === undefined && runCount > opts.maxRuns)
     throw new InputError(
-      `the sweep has ${runCount.toLocaleString('en-US')} runs (${configCount.toLocaleString('en-US')} configurations × ${experiment.replications} replication${experiment.replications > 1 ? 's' : ''}), more than the limit of ${opts.maxRuns.toLocaleString('en-US')}: ` +
-        `the plan of every run is held in memory (each shard builds it too), about 1 KB a run. Sweep fewer values, split the sweep into several files, or raise the limit with --max-runs ${runCount}`,
+      `the sweep has ${runCount.toLocaleString('en-US')} runs (${configCount.toLocaleString('en-US')} configurations × ${experiment.replications} replication${experiment.replications > 1 ? 's' : ''}), more than the limit of ${opts.maxRuns.toLocaleString('en-US')}. ` +
+        `Sweep fewer values, split the sweep into several files, or raise the limit with --max-runs ${runCount}`,
       file,
       'sweep',
     );
-  const unlisted = opts.head !== undefined && method !== 'grid' && samples > MAX_SAMPLES_LISTED;
-  const points: Iterable<Point> = unlisted ? [] : defs.length ? iteratePoints(defs, method, samples, seed) : [[]];
 
   // Columns: one per swept path (SI unit in the name), then the labels.
   const sweptPaths = defs.flatMap((d) => d.paths.map((path) => ({ d, path })));
@@ -291,163 +309,111 @@ export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<P
     names.add(c.name);
   }
 
+  // Resolve every plugin the sweep names, in the order the plan first meets them: the first
+  // point, then each other value of each list at the first point that uses it.
   const { refs, indexOf: refOf } = createRefTable();
-  const located = (where: string, e: unknown, point: Point): InputError => {
-    const msg = e instanceof Error ? e.message : String(e);
-    const from = configurationSuffix(point);
-    return new InputError(msg.startsWith(where) ? msg + from : `${msg}${from}`, file, msg.startsWith(where) ? undefined : where);
-  };
-
-  const resolveComponent = async (spec: unknown, kind: PluginKind, path: string, point: Point): Promise<{ wc: WorkerComponent; plugin: AnyPlugin; norm: unknown }> => {
-    const use = useOf(spec);
+  const uses: Record<string, number> = {};
+  const plugins: AnyPlugin[] = [];
+  const resolveUse = async (c: unknown, kind: PluginKind, path: string, point: Point): Promise<void> => {
+    const use = typeof c === 'string' ? c : ((c as { use?: string })?.use ?? '');
+    if (`${kind}\0${use}` in uses) return;
     let found;
     try {
       found = await resolver.resolve(use, kind);
     } catch (e) {
-      throw located(`${path}.use`, e, point);
+      const msg = e instanceof Error ? e.message : String(e);
+      const at = `${path}.use`;
+      throw new InputError(msg.startsWith(at) ? msg + configurationSuffix(point) : `${msg}${configurationSuffix(point)}`, file, msg.startsWith(at) ? undefined : at);
     }
-    const options = typeof spec === 'string' ? {} : ((spec as { options?: unknown }).options ?? {});
-    let norm: unknown;
-    try {
-      norm = resolveOptions(found.plugin, options, `${path}.options`);
-    } catch (e) {
-      // Name the package too: the plugin's short name alone does not say where it came from.
-      if (e instanceof Error) e.message = e.message.replace(`invalid options for '${found.plugin.name}'`, `invalid options for '${found.plugin.name}' (package ${found.ref.package})`);
-      throw located(`${path}.options`, e, point);
-    }
-    return { wc: { ref: refOf(found.ref), options, path }, plugin: found.plugin, norm: { plugin: `${found.ref.package}${found.ref.member ? '/' + found.ref.member : ''}`, options: norm } };
+    const i = refOf(found.ref);
+    plugins[i] = found.plugin;
+    uses[`${kind}\0${use}`] = i;
   };
-
-  const componentCache = new Map<string, Promise<{ wc: WorkerComponent; plugin: AnyPlugin; norm: unknown }>>();
-  const component = (spec: unknown, kind: PluginKind, path: string, point: Point) => {
-    const key = `${kind}\0${path}\0${canonical(spec)}`;
-    let p = componentCache.get(key);
-    if (!p) {
-      p = resolveComponent(spec, kind, path, point);
-      componentCache.set(key, p);
-    }
-    return p;
+  const resolveStopUses = async (s: StopSpecInput, path: string, point: Point): Promise<void> => {
+    if (typeof s === 'object' && 'any' in s) for (const [i, k] of s.any.entries()) await resolveStopUses(k, `${path}.any[${i}]`, point);
+    else if (typeof s === 'object' && 'all' in s) for (const [i, k] of s.all.entries()) await resolveStopUses(k, `${path}.all[${i}]`, point);
+    else await resolveUse(s, 'stop-condition', path, point);
   };
-
-  const resolveStop = async (spec: StopSpecInput, path: string, point: Point): Promise<{ ws: WorkerStop; norm: unknown; plugins: AnyPlugin[] }> => {
-    if (typeof spec === 'object' && 'any' in spec) {
-      const kids = await Promise.all(spec.any.map((s, i) => resolveStop(s, `${path}.any[${i}]`, point)));
-      return { ws: { any: kids.map((k) => k.ws) }, norm: { any: kids.map((k) => k.norm) }, plugins: kids.flatMap((k) => k.plugins) };
-    }
-    if (typeof spec === 'object' && 'all' in spec) {
-      const kids = await Promise.all(spec.all.map((s, i) => resolveStop(s, `${path}.all[${i}]`, point)));
-      return { ws: { all: kids.map((k) => k.ws) }, norm: { all: kids.map((k) => k.norm) }, plugins: kids.flatMap((k) => k.plugins) };
-    }
-    const c = await component(spec, 'stop-condition', path, point);
-    return { ws: c.wc, norm: c.norm, plugins: [c.plugin] };
-  };
-
-  const configs: WorkerConfig[] = [];
-  const configMeta: Array<{ configId: string; cells: string[] }> = [];
-  const runs: PlanRun[] = [];
-  const seenRuns = new Map<string, number>();
-  const probeRng = createRng(0);
-  const probeCache = new Set<string>();
-
-  for (const point of points) {
-    // One configuration at least, so that its plugins and options are checked.
-    if (opts.head !== undefined && runs.length >= Math.max(1, opts.head)) break;
-    const d = clone(base);
-    // Parents before children: a whole component is set before one of its options.
-    for (const p of [...point].sort((a, b) => splitPath(a.path).length - splitPath(b.path).length)) setPath(d, p.path, p.value);
+  const lists = defs.filter((d) => d.tuples);
+  const ranges = defs.filter((d) => d.range);
+  const perCell = method !== 'grid' && ranges.length > 0 ? samples : 1;
+  const strides = lists.map((_, k) => lists.slice(k + 1).reduce((n, d) => n * d.tuples!.length, 1) * perCell);
+  const variations = [{ at: 0, k: -1, i: 0 }, ...lists.flatMap((d, k) => d.tuples!.slice(1).map((_, j) => ({ at: (j + 1) * strides[k]!, k, i: j + 1 })))].sort((a, b) => a.at - b.at || a.k - b.k);
+  const firstPoint: Point = defs.flatMap((d) => d.paths.map((path, i) => ({ path, value: d.tuples ? d.tuples[0]![i] : d.range!.quantity ? `${d.range!.lo} ${SI_UNIT[d.range!.quantity]}` : d.range!.lo })));
+  for (const v of variations) {
+    if (opts.head !== undefined && v.at >= Math.max(1, opts.head)) break;
+    const point: Point = v.k < 0 ? firstPoint : firstPoint.map((p) => (lists[v.k]!.paths.includes(p.path) ? { path: p.path, value: lists[v.k]!.tuples![v.i]![lists[v.k]!.paths.indexOf(p.path)] } : p));
+    const d = documentOf(base, point);
     const parsed = experimentSchema.safeParse(d);
-    if (!parsed.success) {
-      // Point at the swept value that broke it: sweep.params["path"][i].
-      const lines = formatIssues(parsed.error.issues, d).map((l) => {
-        const hit = point.find((p) => l.startsWith(p.path));
-        const def = hit && defs.find((x) => x.paths.includes(hit.path));
-        const i = def?.tuples?.findIndex((t) => canonical(t[def.paths.indexOf(hit!.path)]) === canonical(hit!.value)) ?? -1;
-        return def && i >= 0 ? `sweep.params[${JSON.stringify(def.key)}][${i}]${def.paths.length > 1 ? `[${def.paths.indexOf(hit!.path)}]` : ''} → ${l}` : l;
-      });
-      throw new InputError(`invalid configuration:\n  - ${lines.join('\n  - ')}`, file);
-    }
+    if (!parsed.success) throw invalidConfiguration(parsed.error.issues, d, point, defs, file);
     const e = parsed.data;
-    const sc = scenarioSchema.parse(e.scenario);
-    const wl = await component(e.workload, 'workload', 'workload', point);
-    const st = await component(e.strategy, 'strategy', 'strategy', point);
-    const sp = await resolveStop(e.stop, 'stop', point);
-    const config: WorkerConfig = { fidelity: e.fidelity, baseDir, scenario: sc, workload: wl.wc, strategy: st.wc, stop: sp.ws };
+    await resolveUse(e.workload, 'workload', 'workload', point);
+    await resolveUse(e.strategy, 'strategy', 'strategy', point);
+    await resolveStopUses(e.stop, 'stop', point);
+  }
 
-    // Create the instances once per distinct configuration so errors surface before any run.
-    const vm = { id: 'vm', memory_bytes: sc.vm.memory, pageSize_bytes: sc.vm.pageSize, vcpus: sc.vm.vcpus };
-    const probeKey = canonical([wl.wc, st.wc, sp.ws, sc.vm]);
-    if (!probeCache.has(probeKey)) {
-      probeCache.add(probeKey);
-      const ctx = { rng: () => probeRng };
-      try {
-        (wl.plugin as WorkloadPlugin).create(resolveOptions(wl.plugin, wl.wc.options, 'workload.options'), { pageCount: pageCountOf(vm), pageSize_bytes: vm.pageSize_bytes, rng: probeRng, baseDir });
-      } catch (err) {
-        throw located('workload.options', err, point);
-      }
-      try {
-        (st.plugin as StrategyPlugin).create(resolveOptions(st.plugin, st.wc.options, 'strategy.options'), ctx);
-      } catch (err) {
-        throw located('strategy.options', err, point);
-      }
-      try {
-        let k = 0;
-        buildStop(e.stop as never, 'stop', (_name, options, at): StopCondition => {
-          const plugin = sp.plugins[k++]!;
-          return plugin.create(resolveOptions(plugin, options, `${at}.options`), { ...ctx, build: () => ({ check: () => null }) } as never) as StopCondition;
-        });
-      } catch (err) {
-        throw located('stop', err, point);
-      }
+  const spec: SweepSpec = { file, baseDir, base, defs, method, samples, seed, replications: experiment.replications, configCount, runCount, paramCols, refs: [...refs], uses };
+  return { spec, experiment, fileSha256, plugins, paramColumns: paramCols.map((c) => c.name), labelColumns: [...LABEL_COLUMNS] };
+}
+
+/** Read, validate and expand an experiment file. Bad input throws {@link InputError}. */
+export async function buildPlan(file: string, opts: PlanOptions = {}): Promise<Plan> {
+  const prepared = await prepareSweep(file, opts);
+  const { spec, experiment } = prepared;
+  // Random and lhs samples are drawn as a whole: `head` lists none of a sweep of more samples than this.
+  const unlisted = opts.head !== undefined && spec.method !== 'grid' && spec.defs.some((d) => d.range) && spec.samples > MAX_SAMPLES_LISTED;
+  const configLimit = opts.head === undefined ? spec.configCount : unlisted ? 0 : Math.min(spec.configCount, Math.max(1, Math.ceil(opts.head / spec.replications)));
+  const expander = createExpander(spec, prepared.plugins, { probe: true });
+  const configs: WorkerConfig[] = [];
+  const configMeta: Array<{ configId: string; cells: readonly string[] }> = [];
+  const runs: PlanRun[] = [];
+  const seen = new Map<string, number>();
+  for (let c = 0; c < configLimit; c++) {
+    const x = expander.expand(c);
+    if (opts.head === undefined) {
+      const dup = seen.get(x.configId);
+      if (dup !== undefined) throw duplicateError(spec, x.point);
+      seen.set(x.configId, c);
     }
-
-    const hashInput = { fidelity: e.fidelity, scenario: sc, workload: wl.norm, strategy: st.norm, stop: sp.norm };
-    const crnKey = shortHash({ fidelity: e.fidelity, scenario: sc, workload: wl.norm });
-    const configId = shortHash(hashInput);
-    const cells: string[] = paramCols.map((c) => {
-      const pv = point.find((p) => p.path === c.path)!;
-      if (c.json) return canonical(pv.value);
-      if (pv.si !== undefined) return cell(pv.si);
-      if (c.quantity && (typeof pv.value === 'string' || typeof pv.value === 'number')) {
-        try {
-          return cell(parseQuantityFor(pv.value, c.quantity, c.path));
-        } catch {
-          return cell(pv.value);
-        }
-      }
-      return cell(pv.value);
-    });
-    cells.push(labelOf(e.strategy), stopLabel(e.stop), labelOf(e.workload));
-    const configIndex = configs.push(config) - 1;
-    configMeta.push({ configId, cells });
-    for (let r = 0; r < e.replications; r++) {
-      // The run's derived seed is part of its id: rows from a core with another seed derivation are never mixed on --resume.
-      const runSeed = deriveSeed(seed, crnKey, r);
-      const runId = shortHash({ config: hashInput, seed, replication: r, runSeed });
-      const dup = opts.head === undefined ? seenRuns.get(runId) : undefined;
-      if (dup !== undefined) {
-        const from = point.map((p) => `${p.path}=${show(p.value)}`).join(', ');
-        throw new InputError(`the sweep gives the same configuration twice (${from} equals an earlier point once units are converted): remove the duplicate value`, file, 'sweep.params');
-      }
-      seenRuns.set(runId, runs.length);
-      runs.push({ index: runs.length, runId, configIndex, replication: r, seed: runSeed });
+    configs.push(x.config);
+    configMeta.push({ configId: x.configId, cells: x.cells });
+    for (let r = 0; r < spec.replications; r++) {
+      const { seed, runId } = x.run(r);
+      runs.push({ index: runs.length, runId, configIndex: c, replication: r, seed });
     }
   }
-  if (opts.head === undefined && runs.length !== runCount) throw new Error('internal: plan size mismatch');
-
   return {
     file,
-    fileSha256,
+    fileSha256: prepared.fileSha256,
     experiment,
-    seed,
-    refs,
+    seed: spec.seed,
+    refs: spec.refs,
     configs,
     configMeta,
     runs: opts.head === undefined ? runs : runs.slice(0, opts.head),
-    runCount,
-    configCount,
-    paramColumns: paramCols.map((c) => c.name),
-    labelColumns: [...LABEL_COLUMNS],
+    runCount: spec.runCount,
+    configCount: spec.configCount,
+    paramColumns: prepared.paramColumns,
+    labelColumns: prepared.labelColumns,
   };
+}
+
+/** The error of a sweep that gives one configuration twice, naming the later point. */
+export function duplicateError(spec: Pick<SweepSpec, 'file'>, point: Point): InputError {
+  const from = point.map((p) => `${p.path}=${show(p.value)}`).join(', ');
+  return new InputError(`the sweep gives the same configuration twice (${from} equals an earlier point once units are converted): remove the duplicate value`, spec.file, 'sweep.params');
+}
+
+/** The CSV cell of a swept value of a quantity: its SI number (the value itself if it does not parse). */
+export function parseCell(value: unknown, quantity: Quantity, path: string): string {
+  if (typeof value === 'string' || typeof value === 'number') {
+    try {
+      return cell(parseQuantityFor(value, quantity, path));
+    } catch {
+      return cell(value);
+    }
+  }
+  return cell(value);
 }
 
 function parseQuantityFor(v: string | number, q: Quantity, path: string): number {

@@ -21,7 +21,7 @@ import { cell, METRIC_COLUMNS, type WorkerComponent, type WorkerConfig, type Wor
 import { loadPlugin, type PluginRef } from './plugins.js';
 
 /** Builds the instances of one configuration for a run; options are validated once. */
-type Factory = (seed: number, replication: number) => { workload: Workload; strategy: CopyStrategy; stop: StopCondition };
+export type Factory = (seed: number, replication: number) => { workload: Workload; strategy: CopyStrategy; stop: StopCondition };
 
 /** Import every plugin a plan uses (cached per module URL). */
 export const loadPlugins = (refs: readonly PluginRef[]): Promise<AnyPlugin[]> => Promise.all(refs.map(loadPlugin));
@@ -55,16 +55,23 @@ export function compileStop(stop: WorkerStop, plugins: readonly AnyPlugin[]): (r
 
 /** Compile a configuration into a factory of fresh instances. */
 export function compileConfig(config: WorkerConfig, plugins: readonly AnyPlugin[]): Factory {
-  const wl = resolveComponent(plugins, config.workload);
-  const st = resolveComponent(plugins, config.strategy);
-  const stopOf = compileStop(config.stop, plugins);
-  const sc = config.scenario;
+  return makeFactory(resolveComponent(plugins, config.workload), resolveComponent(plugins, config.strategy), compileStop(config.stop, plugins), config.scenario, config.baseDir);
+}
+
+/** The factory of a configuration whose components' options are resolved already. */
+export function makeFactory(
+  wl: { plugin: AnyPlugin; options: unknown },
+  st: { plugin: AnyPlugin; options: unknown },
+  stopOf: ReturnType<typeof compileStop>,
+  sc: WorkerConfig['scenario'],
+  baseDir: string | undefined,
+): Factory {
   const pageCount = Math.ceil(sc.vm.memory / sc.vm.pageSize);
   return (seed, replication) => {
     const ctx = { rng: (name: string) => runStream(seed, replication, `strategy.${name}`) };
     const stop = stopOf(ctx.rng);
     return {
-      workload: (wl.plugin as WorkloadPlugin).create(wl.options as never, { pageCount, pageSize_bytes: sc.vm.pageSize, rng: runStream(seed, replication, 'workload'), ...(config.baseDir === undefined ? {} : { baseDir: config.baseDir }) }),
+      workload: (wl.plugin as WorkloadPlugin).create(wl.options as never, { pageCount, pageSize_bytes: sc.vm.pageSize, rng: runStream(seed, replication, 'workload'), ...(baseDir === undefined ? {} : { baseDir }) }),
       strategy: st.plugin.create(st.options as never, ctx as never) as CopyStrategy,
       stop,
     };

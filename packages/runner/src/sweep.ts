@@ -102,25 +102,38 @@ export function parseParams(sweep: SweepInput, file: string): ParamDef[] {
 }
 
 /** A random permutation of 0..n-1 (Fisher–Yates). */
-function permutation(n: number, rng: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
+function permutation(n: number, rng: Rng): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
   }
   return a;
 }
 
-/** Unit-interval samples [sample][dimension]: independent uniforms or a Latin hypercube. */
-export function unitSamples(method: 'random' | 'lhs', n: number, dims: number, rng: Rng): number[][] {
-  const out = Array.from({ length: n }, () => new Array<number>(dims).fill(0));
+/**
+ * Unit-interval samples, row-major (`[sample * dims + dimension]`): independent uniforms or a
+ * Latin hypercube. Drawn dimension by dimension, so a sweep's points do not depend on how the
+ * matrix is stored.
+ */
+export function unitSampleMatrix(method: 'random' | 'lhs', n: number, dims: number, rng: Rng): Float64Array {
+  const out = new Float64Array(n * dims);
   for (let d = 0; d < dims; d++) {
     if (method === 'lhs') {
       const perm = permutation(n, rng);
-      for (let i = 0; i < n; i++) out[i]![d] = (perm[i]! + rng.next()) / n;
-    } else for (let i = 0; i < n; i++) out[i]![d] = rng.next();
+      for (let i = 0; i < n; i++) out[i * dims + d] = (perm[i]! + rng.next()) / n;
+    } else for (let i = 0; i < n; i++) out[i * dims + d] = rng.next();
   }
   return out;
+}
+
+/** Unit-interval samples [sample][dimension] (see {@link unitSampleMatrix}). */
+export function unitSamples(method: 'random' | 'lhs', n: number, dims: number, rng: Rng): number[][] {
+  const m = unitSampleMatrix(method, n, dims, rng);
+  return Array.from({ length: n }, (_, i) => Array.from(m.subarray(i * dims, (i + 1) * dims)));
 }
 
 /** Map u in [0, 1) onto a range. */
