@@ -54,7 +54,7 @@ program
   .option('--resume', 'keep the complete rows of an interrupted run in the output directory and run only the missing ones')
   .option('--allow-plugin-drift', 'with --resume: keep rows made by other plugin or livemig versions (refused by default)')
   .option('--seed <n>', "override the experiment's seed", int('--seed', 0))
-  .option('--max-runs <n>', 'refuse a sweep of more runs than this (its plan is held in memory, about 1 KB a run)', int('--max-runs', 1), DEFAULT_MAX_RUNS)
+  .option('--max-runs <n>', 'refuse a sweep of more runs than this (plan.txt takes 17 bytes a run; cluster and scenario plans are held in memory, about 1 KB a run)', int('--max-runs', 1), DEFAULT_MAX_RUNS)
   .option('-q, --quiet', 'no progress output')
   .addOption(new Option('--progress <kind>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
   .addHelpText('after', '\nExample:\n  livemig run experiments/quickstart.json --workers 2\n  livemig run big.json --shard 3/8 --out results/big/shard-3 && livemig merge results/big/shard-* --out results/big')
@@ -89,7 +89,7 @@ program
     if (!o.quiet)
       process.stderr.write(
         `livemig: ${r.interrupted ? 'interrupted after' : 'done,'} ${r.ran} runs simulated${r.reused ? `, ${r.reused} kept from before` : ''}` +
-          `${shard ? ` (shard ${shard.index}/${shard.count}: ${r.selected} of ${r.plan.runs.length} runs)` : ''} in ${s.toFixed(1)} s → ${r.outDir}\n`,
+          `${shard ? ` (shard ${shard.index}/${shard.count}: ${r.selected} of ${r.planned} runs)` : ''} in ${s.toFixed(1)} s → ${r.outDir}\n`,
       );
     if (r.interrupted) process.exitCode = EXIT_CODE[ac.signal.reason as 'SIGINT' | 'SIGTERM'] ?? 130;
   });

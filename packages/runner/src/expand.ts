@@ -9,18 +9,7 @@
  * Ids are hashed from the sections' cached canonical JSON, composed exactly as
  * `canonical(whole object)` would be, so ids do not depend on the caching.
  */
-import {
-  buildStop,
-  deriveSeed,
-  pageCountOf,
-  resolveOptions,
-  createRng,
-  type AnyPlugin,
-  type PluginKind,
-  type StopCondition,
-  type StrategyPlugin,
-  type WorkloadPlugin,
-} from '@livemig/core';
+import { buildStop, deriveSeed, pageCountOf, resolveOptions, createRng, type AnyPlugin, type PluginKind, type StopCondition, type StrategyPlugin, type WorkloadPlugin } from '@livemig/core';
 import { canonical, sha256 } from './canonical.js';
 import { InputError } from './errors.js';
 import { experimentSchema, formatIssues, scenarioSchema, type Experiment, type Scenario, type StopSpecInput } from './experiment.js';
@@ -97,7 +86,7 @@ export const sectionOf = (path: string): SectionName | null => {
   return (SECTIONS as readonly string[]).includes(head) ? (head as SectionName) : null;
 };
 
-const useOf = (c: unknown): string => (typeof c === 'string' ? c : ((c as { use?: string })?.use ?? ''));
+const useOf = (c: unknown): string => (typeof c === 'string' ? c : (c as { use?: string })?.use ?? '');
 
 /** Bounded caches: cleared when full (a sweep rarely revisits a value after many others). */
 const CACHE_MAX = 20_000;
@@ -172,7 +161,7 @@ export function createExpander(spec: SweepSpec, plugins: readonly AnyPlugin[], o
   const component = (c: unknown, kind: PluginKind, path: string, point: Point): Component => {
     const ref = refOf(kind, useOf(c), `${path}.use`);
     const plugin = plugins[ref]!;
-    const raw = typeof c === 'string' ? {} : ((c as { options?: unknown }).options ?? {});
+    const raw = typeof c === 'string' ? {} : (c as { options?: unknown }).options ?? {};
     let options: unknown;
     try {
       options = resolveOptions(plugin, raw, `${path}.options`);
@@ -183,14 +172,27 @@ export function createExpander(spec: SweepSpec, plugins: readonly AnyPlugin[], o
       throw located(`${path}.options`, e, point);
     }
     const r = spec.refs[ref]!;
-    const norm = { plugin: `${r.package}${r.member ? '/' + r.member : ''}`, options };
-    return { wc: { ref, options: raw, path }, plugin, options, canon: canonical(norm), label: labelOf(c) };
+    const norm = {
+      plugin: `${r.package}${r.member ? '/' + r.member : ''}`,
+      options,
+    };
+    return {
+      wc: { ref, options: raw, path },
+      plugin,
+      options,
+      canon: canonical(norm),
+      label: labelOf(c),
+    };
   };
   const stopOf = (s: StopSpecInput, path: string, point: Point): { ws: WorkerStop; canon: string; plugins: AnyPlugin[] } => {
     if (typeof s === 'object' && ('any' in s || 'all' in s)) {
       const key = 'any' in s ? 'any' : 'all';
       const kids = ((s as Record<string, StopSpecInput[]>)[key] ?? []).map((k, i) => stopOf(k, `${path}.${key}[${i}]`, point));
-      return { ws: (key === 'any' ? { any: kids.map((k) => k.ws) } : { all: kids.map((k) => k.ws) }) as WorkerStop, canon: `{"${key}":[${kids.map((k) => k.canon).join(',')}]}`, plugins: kids.flatMap((k) => k.plugins) };
+      return {
+        ws: (key === 'any' ? { any: kids.map((k) => k.ws) } : { all: kids.map((k) => k.ws) }) as WorkerStop,
+        canon: `{"${key}":[${kids.map((k) => k.canon).join(',')}]}`,
+        plugins: kids.flatMap((k) => k.plugins),
+      };
     }
     const c = component(s, 'stop-condition', path, point);
     return { ws: c.wc, canon: c.canon, plugins: [c.plugin] };
@@ -212,7 +214,12 @@ export function createExpander(spec: SweepSpec, plugins: readonly AnyPlugin[], o
       ranges.forEach((d, k) => {
         const r = d.range!;
         const si = scaleValue(u[sample * ranges.length + k]!, r);
-        point.push({ path: d.paths[0]!, value: r.quantity ? `${String(si)} ${SI_UNIT[r.quantity]}` : si, si });
+        // Written with its SI unit: a plugin may read a bare number in another unit (a rate in pages/s).
+        point.push({
+          path: d.paths[0]!,
+          value: r.quantity ? `${String(si)} ${SI_UNIT[r.quantity]}` : si,
+          si,
+        });
       });
     return { point, idx, sample };
   };
@@ -239,7 +246,11 @@ export function createExpander(spec: SweepSpec, plugins: readonly AnyPlugin[], o
     const st = cached(caches.strategy, keys.strategy, () => component(experiment().strategy, 'strategy', 'strategy', point)) as Component;
     const sp = cached(caches.stop, keys.stop, () => {
       const spec0 = experiment().stop;
-      return { ...stopOf(spec0, 'stop', point), label: stopLabel(spec0), spec: spec0 } satisfies StopSection;
+      return {
+        ...stopOf(spec0, 'stop', point),
+        label: stopLabel(spec0),
+        spec: spec0,
+      } satisfies StopSection;
     }) as StopSection;
 
     if (opts.probe) {
@@ -262,7 +273,14 @@ export function createExpander(spec: SweepSpec, plugins: readonly AnyPlugin[], o
       return cellOf(col, pv.value, pv.si);
     });
     cells.push(st.label, sp.label, wl.label);
-    const config: WorkerConfig = { fidelity, baseDir: spec.baseDir, scenario: sc.sc, workload: wl.wc, strategy: st.wc, stop: sp.ws };
+    const config: WorkerConfig = {
+      fidelity,
+      baseDir: spec.baseDir,
+      scenario: sc.sc,
+      workload: wl.wc,
+      strategy: st.wc,
+      stop: sp.ws,
+    };
     let factory: Factory | undefined;
     return {
       index: c,
@@ -273,7 +291,10 @@ export function createExpander(spec: SweepSpec, plugins: readonly AnyPlugin[], o
       run(r: number) {
         // The run's derived seed is part of its id: rows from a core with another seed derivation are never mixed on --resume.
         const seed = deriveSeed(spec.seed, crnKey, r);
-        return { seed, runId: sha256(`{"config":${hashCanon},"replication":${r},"runSeed":${seed},"seed":${spec.seed}}`).slice(0, 16) };
+        return {
+          seed,
+          runId: sha256(`{"config":${hashCanon},"replication":${r},"runSeed":${seed},"seed":${spec.seed}}`).slice(0, 16),
+        };
       },
       get factory(): Factory {
         return (factory ??= makeFactory(wl, st, (sp.compiled ??= compileStop(sp.ws, plugins)), sc.sc, spec.baseDir));
@@ -282,10 +303,20 @@ export function createExpander(spec: SweepSpec, plugins: readonly AnyPlugin[], o
   };
 
   const probe = (wl: Component, st: Component, sp: StopSection, sc: Scenario, point: Point): void => {
-    const vm = { id: 'vm', memory_bytes: sc.vm.memory, pageSize_bytes: sc.vm.pageSize, vcpus: sc.vm.vcpus };
+    const vm = {
+      id: 'vm',
+      memory_bytes: sc.vm.memory,
+      pageSize_bytes: sc.vm.pageSize,
+      vcpus: sc.vm.vcpus,
+    };
     const ctx = { rng: () => probeRng };
     try {
-      (wl.plugin as WorkloadPlugin).create(wl.options as never, { pageCount: pageCountOf(vm), pageSize_bytes: vm.pageSize_bytes, rng: probeRng, baseDir: spec.baseDir });
+      (wl.plugin as WorkloadPlugin).create(wl.options as never, {
+        pageCount: pageCountOf(vm),
+        pageSize_bytes: vm.pageSize_bytes,
+        rng: probeRng,
+        baseDir: spec.baseDir,
+      });
     } catch (err) {
       throw located('workload.options', err, point);
     }

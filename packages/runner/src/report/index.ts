@@ -25,18 +25,19 @@
  * Plots show every configuration with the means (any status). An axis uses a log scale when
  * its means are positive and span ≥ 2 decades; there, error bars reaching ≤ 0 are not drawn.
  */
+import { closeSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { formatNumber } from './format.js';
-import { paretoFront } from './pareto.js';
+import { dominates, paretoFront } from './pareto.js';
 import { paramLineSpec, renderSvg, scatterSpec } from './plots.js';
-import { summariseRuns, summaryHeader, summaryRow, type ConfigSummary, type SummaryColumns } from './summary.js';
+import { forEachSummary, summaryHeader, summaryRow, type ConfigSummary, type SummaryColumns } from './summary.js';
 
 export { columnTitle, formatNumber } from './format.js';
 export { dominates, paretoFront } from './pareto.js';
 export { encodingColumns, normaliseSvgIds, paramLineSpec, renderSvg, scatterSpec, spansDecades } from './plots.js';
-export { describe, parseMetricCell, summariseRuns, summaryHeader, summaryRow, tCritical95 } from './summary.js';
+export { describe, forEachSummary, parseMetricCell, summariseRuns, summaryHeader, summaryRow, tCritical95 } from './summary.js';
 export type { ConfigSummary, MetricStats, SummaryColumns } from './summary.js';
 
 export interface WriteReportsOptions extends SummaryColumns {
@@ -59,7 +60,10 @@ export const LINE_PLOT_METRICS = ['downtime_s', 'total_time_s', 'bytes_sent'] as
  */
 export function scenarioColumns(columns: Pick<SummaryColumns, 'paramColumns' | 'labelColumns'>): { params: string[]; labels: string[] } {
   const policy = (c: string) => /^(strategy|stop)(_|$)/.test(c);
-  return { params: columns.paramColumns.filter((c) => !policy(c)), labels: columns.labelColumns.filter((c) => c === 'workload') };
+  return {
+    params: columns.paramColumns.filter((c) => !policy(c)),
+    labels: columns.labelColumns.filter((c) => c === 'workload'),
+  };
 }
 
 /**
@@ -67,11 +71,7 @@ export function scenarioColumns(columns: Pick<SummaryColumns, 'paramColumns' | '
  * {@link scenarioColumns}; pass `scenarioOf` = a constant for a single front over everything),
  * fronts in order of first appearance, each sorted by downtime, bytes, total time.
  */
-export function paretoConfigs(
-  summaries: readonly ConfigSummary[],
-  metricColumns: readonly string[],
-  scenarioOf: (s: ConfigSummary) => string = () => '',
-): ConfigSummary[] {
+export function paretoConfigs(summaries: readonly ConfigSummary[], metricColumns: readonly string[], scenarioOf: (s: ConfigSummary) => string = () => ''): ConfigSummary[] {
   const groups = new Map<string, ConfigSummary[]>();
   for (const s of summaries) {
     const key = scenarioOf(s);
@@ -91,11 +91,14 @@ function paretoOfGroup(summaries: readonly ConfigSummary[], metricColumns: reado
       objectives.every((m) => {
         const x = s.metrics[m]?.mean;
         return x !== undefined && !Number.isNaN(x);
-      }),
+      })
   );
   const points = eligible.map((s) => objectives.map((m) => s.metrics[m]?.mean as number));
   const order = new Map(summaries.map((s, i) => [s, i]));
-  const front = paretoFront(points).map((i) => ({ s: eligible[i] as ConfigSummary, p: points[i] as number[] }));
+  const front = paretoFront(points).map((i) => ({
+    s: eligible[i] as ConfigSummary,
+    p: points[i] as number[],
+  }));
   front.sort((a, b) => {
     for (let k = 0; k < objectives.length; k++) {
       const d = (a.p[k] as number) - (b.p[k] as number);
@@ -123,6 +126,8 @@ export interface ReportFindings {
    * intervals are then zero-width and the replications add nothing), else null.
    */
   readonly identicalReplications: number | null;
+  /** Plots left out, with why (an aggregated plot of too many distinct points). */
+  readonly notPlotted?: readonly string[];
 }
 
 /** Whether every configuration was replicated and no metric varied across its replications. */
@@ -132,59 +137,242 @@ export function identicalReplications(summaries: readonly ConfigSummary[]): numb
   return same ? Math.min(...summaries.map((s) => s.n)) : null;
 }
 
-/** Reads runs.csv and writes summary.csv, pareto.csv and the SVG plots into `dir`. */
+/**
+ * Configurations a sweep's plots draw one by one; beyond, a line plot shows the mean over the
+ * other parameters' values of the configuration means (no CI), and the trade-off scatters the
+ * Pareto-optimal configurations: a plot of 10⁵ points is unreadable and slow to render.
+ */
+export const PLOT_LIMIT = 2000;
+/** Distinct (value, label) points a line plot may have once aggregated. */
+const AGGREGATE_POINTS_MAX = 2000;
+
+/**
+ * Reads runs.csv and writes summary.csv, pareto.csv and the SVG plots into `dir`, one
+ * configuration at a time (see {@link forEachSummary}): memory does not grow with the sweep
+ * beyond the Pareto fronts and {@link PLOT_LIMIT} configurations.
+ */
 export async function writeReports(opts: WriteReportsOptions): Promise<ReportFindings> {
+  const writer = createReportWriter(opts);
+  try {
+    await forEachSummary(
+      opts.runsCsvPath,
+      writer.columns,
+      (s) => writer.add(s),
+      () => writer.restart()
+    );
+  } catch (e) {
+    writer.abandon();
+    throw e;
+  }
+  return writer.finish();
+}
+
+/** Options of {@link createReportWriter}: the output folder and the columns. */
+export type ReportWriterOptions = Omit<WriteReportsOptions, 'runsCsvPath'>;
+
+/**
+ * The reports of a sweep fed one configuration summary at a time, in plan order (from runs.csv
+ * by {@link writeReports}, or as the workers return them): summary.csv is written as they come,
+ * the Pareto fronts are kept incrementally, and the plots are drawn at `finish()`.
+ */
+export function createReportWriter(opts: ReportWriterOptions) {
   const columns: SummaryColumns = {
     paramColumns: opts.paramColumns,
     labelColumns: opts.labelColumns,
     metricColumns: opts.metricColumns,
   };
-  const summaries = await summariseRuns(opts.runsCsvPath, columns);
-
-  await writeCsv(
-    join(opts.dir, 'summary.csv'),
-    summaryHeader(columns),
-    summaries.map((s) => summaryRow(s, columns)),
-  );
-
-  const objectives = PARETO_OBJECTIVES.filter((m) => opts.metricColumns.includes(m));
-  await writeCsv(
-    join(opts.dir, 'pareto.csv'),
-    ['config_id', ...opts.paramColumns, ...opts.labelColumns, 'n', ...objectives.map((m) => `${m}_mean`)],
-    paretoConfigs(summaries, opts.metricColumns, (s) => {
-      const sc = scenarioColumns(opts);
-      return JSON.stringify([...sc.params.map((c) => s.params[c] ?? ''), ...sc.labels.map((c) => s.labels[c] ?? '')]);
-    }).map((s) => [
-      s.configId,
-      ...opts.paramColumns.map((c) => s.params[c] ?? ''),
-      ...opts.labelColumns.map((c) => s.labels[c] ?? ''),
-      String(s.n),
-      ...objectives.map((m) => formatNumber(s.metrics[m]?.mean)),
-    ]),
-  );
-
-  const plots: Array<[string, Parameters<typeof renderSvg>[0]]> = [];
   const has = (m: string) => opts.metricColumns.includes(m);
-  // The trade-off scatters compare migrations that happened: a configuration with cancelled or
-  // failed runs (downtime 0, bytes wasted) would sit at a misleading corner, as in pareto.csv.
-  const completed = summaries.filter((s) => s.nCompleted === s.n);
-  if (has('downtime_s') && has('bytes_sent')) {
-    plots.push(['downtime-vs-bytes.svg', scatterSpec(completed, 'bytes_sent', 'downtime_s', opts.labelColumns)]);
-  }
-  if (has('downtime_s') && has('total_time_s')) {
-    plots.push(['downtime-vs-total-time.svg', scatterSpec(completed, 'total_time_s', 'downtime_s', opts.labelColumns)]);
-  }
-  for (const param of opts.paramColumns) {
-    for (const metric of LINE_PLOT_METRICS.filter(has)) {
-      plots.push([
-        `${fileSafe(param)}-vs-${metric}.svg`,
-        paramLineSpec(summaries, param, metric, opts.paramColumns, opts.labelColumns),
-      ]);
+  const objectives = PARETO_OBJECTIVES.filter(has);
+  const sc = scenarioColumns(opts);
+  const scenarioKey = (s: ConfigSummary) => JSON.stringify([...sc.params.map((c) => s.params[c] ?? ''), ...sc.labels.map((c) => s.labels[c] ?? '')]);
+  let fronts = new Map<string, Array<{ s: ConfigSummary; p: number[]; order: number }>>();
+  const lineMetrics = LINE_PLOT_METRICS.filter(has);
+  let kept: ConfigSummary[] | null = [];
+  // Aggregated line plots (more than PLOT_LIMIT configurations): per plot, (x, labels) → sum and count of the means.
+  let aggregates = new Map<string, Map<string, { x: string; labels: Record<string, string>; sum: number; count: number }> | null>();
+  const aggregate = (s: ConfigSummary): void => {
+    for (const param of opts.paramColumns)
+      for (const metric of lineMetrics) {
+        const key = `${param}\0${metric}`;
+        if (!aggregates.has(key)) aggregates.set(key, new Map());
+        const points = aggregates.get(key);
+        const y = s.metrics[metric]?.mean;
+        const x = s.params[param] ?? '';
+        if (!points || y === undefined || !Number.isFinite(y) || x === '' || !Number.isFinite(Number(x))) continue;
+        const at = `${x}\0${opts.labelColumns.map((c) => s.labels[c] ?? '').join('\0')}`;
+        const point = points.get(at);
+        if (point) {
+          point.sum += y;
+          point.count++;
+        } else if (points.size >= AGGREGATE_POINTS_MAX) aggregates.set(key, null);
+        else points.set(at, { x, labels: s.labels, sum: y, count: 1 });
+      }
+  };
+  let configs = 0;
+  let allReplicated = true;
+  let allIdentical = true;
+  let minReplications = Infinity;
+
+  const summaryPath = join(opts.dir, 'summary.csv');
+  const partial = `${summaryPath}.partial`;
+  let fd: number | undefined = openSync(partial, 'w');
+  const head = stringify([summaryHeader(columns)]);
+  // Written at explicit offsets, so that a restart can truncate back to the header.
+  let offset = 0;
+  const append = (text: string): void => {
+    offset += writeSync(fd!, text, offset);
+  };
+  append(head);
+  let pending: string[][] = [];
+  /** Forget every summary added so far (the runs come again). */
+  const restart = (): void => {
+    ftruncateSync(fd!, Buffer.byteLength(head));
+    offset = Buffer.byteLength(head);
+    pending = [];
+    fronts = new Map();
+    kept = [];
+    aggregates = new Map();
+    configs = 0;
+    allReplicated = true;
+    allIdentical = true;
+    minReplications = Infinity;
+  };
+  /** Add the next configuration's summary. */
+  const add = (s: ConfigSummary): void => {
+    pending.push(summaryRow(s, columns));
+    if (pending.length >= 512) append(stringify(pending.splice(0)));
+    note(s);
+  };
+  /** Add summaries whose summary.csv rows the caller formatted already (`text`: their CSV lines, as `summaryRow` and csv-stringify make them). */
+  const addFormatted = (summaries: readonly ConfigSummary[], text: string): void => {
+    if (pending.length) append(stringify(pending.splice(0)));
+    append(text);
+    summaries.forEach(note);
+  };
+  const note = (s: ConfigSummary): void => {
+    const order = configs++;
+    if (s.n < 2) allReplicated = false;
+    minReplications = Math.min(minReplications, s.n);
+    if (allIdentical && !Object.values(s.metrics).every((m) => m.count === 0 || m.min === m.max)) allIdentical = false;
+    // The Pareto front of its scenario, kept incrementally: a point dominated now stays dominated.
+    const eligible = s.n > 0 && s.nCompleted === s.n && objectives.every((m) => s.metrics[m]?.mean !== undefined && !Number.isNaN(s.metrics[m]!.mean!));
+    if (eligible) {
+      const p = objectives.map((m) => s.metrics[m]!.mean!);
+      const key = scenarioKey(s);
+      const front = fronts.get(key) ?? [];
+      if (!fronts.has(key)) fronts.set(key, front);
+      if (!front.some((q) => dominates(q.p, p))) {
+        const rest = front.filter((q) => !dominates(p, q.p));
+        // Only what pareto.csv and the scatters need: a front may hold most of a sweep.
+        const metrics = Object.fromEntries(objectives.map((m, k) => [m, { count: s.metrics[m]!.count, mean: p[k]! }]));
+        rest.push({
+          s: {
+            configId: s.configId,
+            params: s.params,
+            labels: s.labels,
+            n: s.n,
+            nCompleted: s.nCompleted,
+            metrics,
+          },
+          p,
+          order,
+        });
+        fronts.set(key, rest);
+      }
     }
+    if (kept) {
+      kept.push(s);
+      if (kept.length > PLOT_LIMIT) {
+        kept.forEach(aggregate);
+        kept = null;
+      }
+    } else aggregate(s);
+  };
+  const finish = async (): Promise<ReportFindings> => {
+    if (pending.length) append(stringify(pending.splice(0)));
+    closeSync(fd!);
+    fd = undefined;
+    renameSync(partial, summaryPath);
+    return drawAndWrite();
+  };
+  /** Drop what was written (an interrupted or failed run). */
+  const abandon = (): void => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+    rmSync(partial, { force: true });
+  };
+  return { columns, add, addFormatted, restart, finish, abandon };
+
+  async function drawAndWrite(): Promise<ReportFindings> {
+    // Fronts in order of first appearance, each sorted by the objectives, then first appearance.
+    const paretoSorted = [...fronts.values()].flatMap((front) =>
+      [...front].sort((a, b) => {
+        for (let k = 0; k < objectives.length; k++) {
+          const d = a.p[k]! - b.p[k]!;
+          if (d !== 0) return d;
+        }
+        return a.order - b.order;
+      })
+    );
+    await writeCsv(
+      join(opts.dir, 'pareto.csv'),
+      ['config_id', ...opts.paramColumns, ...opts.labelColumns, 'n', ...objectives.map((m) => `${m}_mean`)],
+      paretoSorted.map(({ s }) => [
+        s.configId,
+        ...opts.paramColumns.map((c) => s.params[c] ?? ''),
+        ...opts.labelColumns.map((c) => s.labels[c] ?? ''),
+        String(s.n),
+        ...objectives.map((m) => formatNumber(s.metrics[m]?.mean)),
+      ])
+    );
+
+    const plots: Array<[string, Parameters<typeof renderSvg>[0]]> = [];
+    const notPlotted: string[] = [];
+    // The trade-off scatters compare migrations that happened: a configuration with cancelled or
+    // failed runs (downtime 0, bytes wasted) would sit at a misleading corner, as in pareto.csv.
+    let scattered = kept ? kept.filter((s) => s.nCompleted === s.n) : [...fronts.values()].flatMap((f) => f.sort((a, b) => a.order - b.order).map((q) => q.s));
+    let scatterNote = kept ? undefined : `Pareto-optimal configurations of each scenario, ${scattered.length} of ${configs}`;
+    if (!kept && scattered.length > PLOT_LIMIT) {
+      const every = Math.ceil(scattered.length / PLOT_LIMIT);
+      scatterNote = `every ${every}th of the ${scattered.length} Pareto-optimal configurations of each scenario, of ${configs}`;
+      scattered = scattered.filter((_, i) => i % every === 0);
+    }
+    if (has('downtime_s') && has('bytes_sent')) {
+      plots.push(['downtime-vs-bytes.svg', scatterSpec(scattered, 'bytes_sent', 'downtime_s', opts.labelColumns, scatterNote)]);
+    }
+    if (has('downtime_s') && has('total_time_s')) {
+      plots.push(['downtime-vs-total-time.svg', scatterSpec(scattered, 'total_time_s', 'downtime_s', opts.labelColumns, scatterNote)]);
+    }
+    for (const param of opts.paramColumns) {
+      for (const metric of lineMetrics) {
+        const file = `${fileSafe(param)}-vs-${metric}.svg`;
+        if (kept) {
+          plots.push([file, paramLineSpec(kept, param, metric, opts.paramColumns, opts.labelColumns)]);
+          continue;
+        }
+        const points = aggregates.get(`${param}\0${metric}`);
+        if (!points) {
+          notPlotted.push(`${file} (more than ${AGGREGATE_POINTS_MAX} distinct values of ${param} × labels)`);
+          continue;
+        }
+        const means: ConfigSummary[] = [...points.values()].map((q) => ({
+          configId: '',
+          params: { [param]: q.x },
+          labels: q.labels,
+          n: q.count,
+          nCompleted: q.count,
+          metrics: { [metric]: { count: 1, mean: q.sum / q.count } },
+        }));
+        plots.push([file, paramLineSpec(means, param, metric, [param], opts.labelColumns, `mean over the other parameters of ${configs} configurations' means`)]);
+      }
+    }
+    // One at a time: rendering is CPU-bound, and sequential order keeps the output simple to reason about.
+    for (const [file, spec] of plots) {
+      await writeFile(join(opts.dir, file), await renderSvg(spec));
+    }
+    return {
+      identicalReplications: configs > 0 && allReplicated && allIdentical ? minReplications : null,
+      notPlotted,
+    };
   }
-  // One at a time: rendering is CPU-bound, and sequential order keeps the output simple to reason about.
-  for (const [file, spec] of plots) {
-    await writeFile(join(opts.dir, file), await renderSvg(spec));
-  }
-  return { identicalReplications: identicalReplications(summaries) };
 }

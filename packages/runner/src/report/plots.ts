@@ -90,6 +90,8 @@ export function scatterSpec(
   xMetric: string,
   yMetric: string,
   labelColumns: readonly string[],
+  /** What the points are, in the title (default: every configuration whose runs all completed). */
+  which = 'means of configurations whose runs all completed',
 ): TopLevelSpec {
   const { color, shape } = encodingColumns(labelColumns);
   const values: Record<string, number | string>[] = [];
@@ -106,7 +108,7 @@ export function scatterSpec(
   const yTitle = columnTitle(yMetric);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${yTitle} vs ${xTitle} (means of configurations whose runs all completed)`,
+    title: `${yTitle} vs ${xTitle} (${which})`,
     width: WIDTH,
     height: HEIGHT,
     background: 'white',
@@ -136,6 +138,8 @@ export function paramLineSpec(
   metric: string,
   paramColumns: readonly string[],
   labelColumns: readonly string[],
+  /** What a point is, in the title (default: a configuration's mean and 95 % CI). */
+  which = 'mean, 95 % CI',
 ): TopLevelSpec {
   const others = paramColumns.filter((p) => p !== param);
   const values: Record<string, number | string | null>[] = [];
@@ -175,7 +179,7 @@ export function paramLineSpec(
   const detail = others.length > 0 ? { detail: { field: 'detail', type: 'nominal' } as const } : {};
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${yTitle} vs ${xTitle} (mean, 95 % CI)`,
+    title: `${yTitle} vs ${xTitle} (${which})`,
     width: WIDTH,
     height: HEIGHT,
     background: 'white',

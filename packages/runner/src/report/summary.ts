@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { max, mean, min, sampleStandardDeviation } from 'simple-statistics';
 import { formatNumber } from './format.js';
+import { IdMap } from '../id-map.js';
 import { createRequire } from 'node:module';
 
 export interface SummaryColumns {
@@ -94,7 +95,8 @@ export function describe(values: readonly number[]): MetricStats {
   return stats;
 }
 
-interface Accumulator {
+/** The runs of one configuration read so far: the values of each metric. */
+export interface Accumulator {
   configId: string;
   params: Record<string, string>;
   labels: Record<string, string>;
@@ -103,65 +105,118 @@ interface Accumulator {
   values: number[][];
 }
 
+/** An empty accumulator of a configuration (cells of its first run). */
+export const accumulator = (configId: string, params: Record<string, string>, labels: Record<string, string>, metrics: number): Accumulator => ({
+  configId,
+  params,
+  labels,
+  n: 0,
+  nCompleted: 0,
+  values: Array.from({ length: metrics }, () => []),
+});
+
+/** Add a run: whether it completed, and its cells of the metric columns (as written to runs.csv). */
+export function accumulate(acc: Accumulator, completed: boolean, cells: readonly (string | undefined)[], metricColumns: readonly string[], line: number): void {
+  acc.n += 1;
+  if (completed) acc.nCompleted += 1;
+  for (let i = 0; i < metricColumns.length; i++) {
+    const x = parseMetricCell(cells[i], metricColumns[i]!, line);
+    if (x !== undefined) acc.values[i]!.push(x);
+  }
+}
+
+/** The summary of an accumulated configuration. */
+export const summaryOf = (acc: Accumulator, metricColumns: readonly string[]): ConfigSummary => ({
+  configId: acc.configId,
+  params: acc.params,
+  labels: acc.labels,
+  n: acc.n,
+  nCompleted: acc.nCompleted,
+  metrics: Object.fromEntries(metricColumns.map((c, i) => [c, describe(acc.values[i]!)])),
+});
+
 /**
  * Streams runs.csv and returns one summary per configuration, in the order configurations
  * first appear. Throws when a required column (config_id, the parameter, label and metric
  * columns) is absent from the header.
  */
 export async function summariseRuns(runsCsvPath: string, columns: SummaryColumns): Promise<ConfigSummary[]> {
+  const out: ConfigSummary[] = [];
+  await forEachSummary(runsCsvPath, columns, (s) => out.push(s), () => (out.length = 0));
+  return out;
+}
+
+/** A configuration met again after other configurations' rows: summarise holding every group. */
+class NotConsecutive extends Error {}
+
+/**
+ * The summaries of {@link summariseRuns}, one at a time in order of first appearance, holding
+ * only the rows of the configuration being read: livemig writes a configuration's runs one
+ * after the other (runs.csv of `run` and `merge` is in plan order), so memory stays flat
+ * however long the sweep. A runs.csv whose configurations interleave is read again holding
+ * every configuration's values, after `restart()` says to forget the summaries given so far.
+ */
+export async function forEachSummary(runsCsvPath: string, columns: SummaryColumns, onSummary: (s: ConfigSummary) => void, restart: () => void): Promise<void> {
+  try {
+    await summarise(runsCsvPath, columns, onSummary, false);
+  } catch (e) {
+    if (!(e instanceof NotConsecutive)) throw e;
+    // `onSummary` has seen some configurations already: they come again, with all their runs.
+    restart();
+    await summarise(runsCsvPath, columns, onSummary, true);
+  }
+}
+
+async function summarise(runsCsvPath: string, columns: SummaryColumns, onSummary: (s: ConfigSummary) => void, holdAll: boolean): Promise<void> {
   const { paramColumns, labelColumns, metricColumns } = columns;
   const groups = new Map<string, Accumulator>();
+  const finished = new IdMap();
+  let current: Accumulator | undefined;
   const required = ['config_id', ...paramColumns, ...labelColumns, ...metricColumns];
-  let hasStatus = false;
   const input = createReadStream(runsCsvPath);
-  const parser = input.pipe(
-    parse({
-      bom: true,
-      skip_empty_lines: true,
-      info: true,
-      columns: (header: string[]) => {
-        const absent = required.filter((c) => !header.includes(c));
-        if (absent.length > 0) {
-          throw new Error(`runs.csv (${runsCsvPath}) lacks column(s): ${absent.join(', ')}`);
-        }
-        hasStatus = header.includes('status');
-        return header;
-      },
-    }),
-  );
+  // Arrays, not an object per row: the columns are looked up by index.
+  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, info: true }));
   // pipe() does not forward the source's errors (e.g. a missing file).
   input.on('error', (err) => parser.destroy(err));
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    const line = info.lines;
-    const configId = record['config_id'] as string;
-    let acc = groups.get(configId);
-    if (acc === undefined) {
-      acc = {
-        configId,
-        params: Object.fromEntries(paramColumns.map((c) => [c, record[c] ?? ''])),
-        labels: Object.fromEntries(labelColumns.map((c) => [c, record[c] ?? ''])),
-        n: 0,
-        nCompleted: 0,
-        values: metricColumns.map(() => []),
-      };
-      groups.set(configId, acc);
+  let col: { id: number; status: number; params: number[]; labels: number[]; metrics: number[] } | undefined;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const line = info.lines;
+      if (!col) {
+        const absent = required.filter((c) => !record.includes(c));
+        if (absent.length > 0) throw new Error(`runs.csv (${runsCsvPath}) lacks column(s): ${absent.join(', ')}`);
+        const at = (c: string) => record.indexOf(c);
+        col = { id: at('config_id'), status: at('status'), params: paramColumns.map(at), labels: labelColumns.map(at), metrics: metricColumns.map(at) };
+        continue;
+      }
+      const configId = record[col.id] as string;
+      let acc = holdAll ? groups.get(configId) : current?.configId === configId ? current : undefined;
+      if (acc === undefined) {
+        if (!holdAll) {
+          if (current) {
+            finished.set(current.configId, 1);
+            onSummary(summaryOf(current, metricColumns));
+          }
+          if (finished.get(configId) !== undefined) throw new NotConsecutive();
+        }
+        const c = col;
+        acc = accumulator(
+          configId,
+          Object.fromEntries(paramColumns.map((name, k) => [name, record[c.params[k]!] ?? ''])),
+          Object.fromEntries(labelColumns.map((name, k) => [name, record[c.labels[k]!] ?? ''])),
+          metricColumns.length,
+        );
+        if (holdAll) groups.set(configId, acc);
+        else current = acc;
+      }
+      const c = col;
+      accumulate(acc, c.status < 0 || record[c.status] === 'completed', c.metrics.map((k) => record[k]), metricColumns, line);
     }
-    acc.n += 1;
-    if (!hasStatus || record['status'] === 'completed') acc.nCompleted += 1;
-    for (let i = 0; i < metricColumns.length; i++) {
-      const column = metricColumns[i] as string;
-      const x = parseMetricCell(record[column], column, line);
-      if (x !== undefined) (acc.values[i] as number[]).push(x);
-    }
+  } finally {
+    input.destroy();
   }
-  return [...groups.values()].map((acc) => ({
-    configId: acc.configId,
-    params: acc.params,
-    labels: acc.labels,
-    n: acc.n,
-    nCompleted: acc.nCompleted,
-    metrics: Object.fromEntries(metricColumns.map((c, i) => [c, describe(acc.values[i] as number[])])),
-  }));
+  if (holdAll) for (const acc of groups.values()) onSummary(summaryOf(acc, metricColumns));
+  else if (current) onSummary(summaryOf(current, metricColumns));
 }
 
 /** The statistic suffixes of summary.csv, in column order. */
