@@ -348,7 +348,7 @@ async function runLocked(file: string, opts: RunOptions, held: { lock?: OutDirLo
       const reports = opts.reports ?? !shard;
       // A whole migration sweep: the workers summarise whole configurations as they run them, and
       // summary.csv is written as the rows are (no second pass over runs.csv).
-      const live = !small && reports && kept.size === 0 && !shard ? createReportWriter({ dir: outDir, paramColumns: [...paramColumns], labelColumns: [...labelColumns], metricColumns: REPORT_METRICS }) : null;
+      const live = !small && reports && kept.size === 0 && !shard ? createReportWriter({ dir: outDir, runsCsvPath: runsPath, paramColumns: [...paramColumns], labelColumns: [...labelColumns], metricColumns: REPORT_METRICS }) : null;
       const replications = small ? 1 : prepared!.spec.replications;
       const batch = live ? Math.max(1, Math.floor(batchSize(todoCount, workers) / replications)) * replications : batchSize(todoCount, workers);
       const todo = (function* () {

@@ -32,6 +32,8 @@ import { stringify } from 'csv-stringify/sync';
 import { formatNumber } from './format.js';
 import { dominates, paretoFront } from './pareto.js';
 import { paramLineSpec, renderSvg, scatterSpec } from './plots.js';
+import { IdMap } from '../id-map.js';
+import { sha256 } from '../canonical.js';
 import { forEachSummary, summaryHeader, summaryRow, type ConfigSummary, type SummaryColumns } from './summary.js';
 
 export { columnTitle, formatNumber } from './format.js';
@@ -168,7 +170,10 @@ export async function writeReports(opts: WriteReportsOptions): Promise<ReportFin
 }
 
 /** Options of {@link createReportWriter}: the output folder and the columns. */
-export type ReportWriterOptions = Omit<WriteReportsOptions, 'runsCsvPath'>;
+export type ReportWriterOptions = Omit<WriteReportsOptions, 'runsCsvPath'> & {
+  /** runs.csv, read again for pareto.csv when a scenario's configurations do not come together. */
+  runsCsvPath?: string;
+};
 
 /**
  * The reports of a sweep fed one configuration summary at a time, in plan order (from runs.csv
@@ -185,7 +190,64 @@ export function createReportWriter(opts: ReportWriterOptions) {
   const objectives = PARETO_OBJECTIVES.filter(has);
   const sc = scenarioColumns(opts);
   const scenarioKey = (s: ConfigSummary) => JSON.stringify([...sc.params.map((c) => s.params[c] ?? ''), ...sc.labels.map((c) => s.labels[c] ?? '')]);
-  let fronts = new Map<string, Array<{ s: ConfigSummary; p: number[]; order: number }>>();
+  type FrontEntry = { s: ConfigSummary; p: number[]; order: number };
+  /** The fronts not written yet: while streaming, only the open scenario's. */
+  let fronts = new Map<string, FrontEntry[]>();
+  /** Whether every scenario's configurations came together so far (else pareto.csv takes a second pass over runs.csv). */
+  let streaming = true;
+  let openKey: string | undefined;
+  /** Scenarios whose front was written (hashes of their keys). */
+  let flushedKeys = new IdMap();
+  /** Pareto-optimal configurations for the scatters: every `scatterStride`-th, at most 2 × PLOT_LIMIT. */
+  let scatterSample: ConfigSummary[] = [];
+  let scatterStride = 1;
+  let frontSize = 0;
+  const paretoPath = join(opts.dir, 'pareto.csv');
+  const paretoHeader = ['config_id', ...opts.paramColumns, ...opts.labelColumns, 'n', ...objectives.map((m) => `${m}_mean`)];
+  let paretoText: string[] = [];
+  const paretoRow = ({ s }: FrontEntry): string[] => [
+    s.configId,
+    ...opts.paramColumns.map((c) => s.params[c] ?? ''),
+    ...opts.labelColumns.map((c) => s.labels[c] ?? ''),
+    String(s.n),
+    ...objectives.map((m) => formatNumber(s.metrics[m]?.mean)),
+  ];
+  /** Fronts sorted by the objectives, then first appearance. */
+  const sorted = (front: readonly FrontEntry[]): FrontEntry[] =>
+    [...front].sort((a, b) => {
+      for (let k = 0; k < objectives.length; k++) {
+        const d = a.p[k]! - b.p[k]!;
+        if (d !== 0) return d;
+      }
+      return a.order - b.order;
+    });
+  /** Write the held fronts (streaming: the open scenario's) and forget them. */
+  const flushFronts = (): void => {
+    if (!streaming) return;
+    for (const [key, front] of fronts) {
+      const rows = sorted(front);
+      if (rows.length) paretoText.push(stringify(rows.map(paretoRow)));
+      if (paretoText.length >= 256) flushParetoText();
+      flushedKeys.set(sha256(key).slice(0, 16), 1);
+      for (const q of [...front].sort((a, b) => a.order - b.order)) {
+        if (frontSize++ % scatterStride !== 0) continue;
+        scatterSample.push(q.s);
+        if (scatterSample.length >= 2 * PLOT_LIMIT) {
+          // Keep every other one and sample half as often: every scatterStride-th of the whole front.
+          scatterSample = scatterSample.filter((_, i) => i % 2 === 0);
+          scatterStride *= 2;
+        }
+      }
+    }
+    fronts = new Map();
+  };
+  let paretoFd: number | undefined = openSync(`${paretoPath}.partial`, 'w');
+  let paretoOffset = writeSync(paretoFd, stringify([paretoHeader]), 0);
+  const paretoHeadBytes = paretoOffset;
+  const flushParetoText = (): void => {
+    if (paretoText.length) paretoOffset += writeSync(paretoFd!, paretoText.join(''), paretoOffset);
+    paretoText = [];
+  };
   const lineMetrics = LINE_PLOT_METRICS.filter(has);
   let kept: ConfigSummary[] | null = [];
   // Aggregated line plots (more than PLOT_LIMIT configurations): per plot, (x, labels) → sum and count of the means.
@@ -230,6 +292,15 @@ export function createReportWriter(opts: ReportWriterOptions) {
     offset = Buffer.byteLength(head);
     pending = [];
     fronts = new Map();
+    streaming = true;
+    openKey = undefined;
+    flushedKeys = new IdMap();
+    scatterSample = [];
+    scatterStride = 1;
+    frontSize = 0;
+    paretoText = [];
+    ftruncateSync(paretoFd!, paretoHeadBytes);
+    paretoOffset = paretoHeadBytes;
     kept = [];
     aggregates = new Map();
     configs = 0;
@@ -259,24 +330,24 @@ export function createReportWriter(opts: ReportWriterOptions) {
     if (eligible) {
       const p = objectives.map((m) => s.metrics[m]!.mean!);
       const key = scenarioKey(s);
+      // A scenario's configurations usually come together (policies swept last): its front is
+      // written when the next scenario starts, and only the current one is held.
+      if (streaming && openKey !== key) {
+        flushFronts();
+        if (flushedKeys.get(sha256(key).slice(0, 16)) !== undefined) {
+          // From here on pareto.csv comes from a second pass: hold nothing more.
+          streaming = false;
+          fronts = new Map();
+        }
+        openKey = key;
+      }
       const front = fronts.get(key) ?? [];
-      if (!fronts.has(key)) fronts.set(key, front);
-      if (!front.some((q) => dominates(q.p, p))) {
+      if (streaming && !fronts.has(key)) fronts.set(key, front);
+      if (streaming && !front.some((q) => dominates(q.p, p))) {
         const rest = front.filter((q) => !dominates(p, q.p));
-        // Only what pareto.csv and the scatters need: a front may hold most of a sweep.
+        // Only what pareto.csv and the scatters need.
         const metrics = Object.fromEntries(objectives.map((m, k) => [m, { count: s.metrics[m]!.count, mean: p[k]! }]));
-        rest.push({
-          s: {
-            configId: s.configId,
-            params: s.params,
-            labels: s.labels,
-            n: s.n,
-            nCompleted: s.nCompleted,
-            metrics,
-          },
-          p,
-          order,
-        });
+        rest.push({ s: { configId: s.configId, params: s.params, labels: s.labels, n: s.n, nCompleted: s.nCompleted, metrics }, p, order });
         fronts.set(key, rest);
       }
     }
@@ -293,50 +364,69 @@ export function createReportWriter(opts: ReportWriterOptions) {
     closeSync(fd!);
     fd = undefined;
     renameSync(partial, summaryPath);
+    flushFronts();
+    flushParetoText();
+    closeSync(paretoFd!);
+    paretoFd = undefined;
+    if (streaming) renameSync(`${paretoPath}.partial`, paretoPath);
+    else {
+      // A scenario came back after others: its front is the whole sweep's, found in a second pass.
+      rmSync(`${paretoPath}.partial`, { force: true });
+      if (opts.runsCsvPath === undefined) throw new Error('internal: the reports of a sweep whose scenarios interleave need runs.csv');
+      const all = new Map<string, FrontEntry[]>();
+      let order = 0;
+      await forEachSummary(
+        opts.runsCsvPath,
+        columns,
+        (s) => {
+          const at = order++;
+          const eligible = s.n > 0 && s.nCompleted === s.n && objectives.every((m) => s.metrics[m]?.mean !== undefined && !Number.isNaN(s.metrics[m]!.mean!));
+          if (!eligible) return;
+          const p = objectives.map((m) => s.metrics[m]!.mean!);
+          const key = scenarioKey(s);
+          const front = all.get(key) ?? [];
+          if (front.some((q) => dominates(q.p, p))) return all.set(key, front) && undefined;
+          const metrics = Object.fromEntries(objectives.map((m, k) => [m, { count: s.metrics[m]!.count, mean: p[k]! }]));
+          all.set(key, [...front.filter((q) => !dominates(p, q.p)), { s: { configId: s.configId, params: s.params, labels: s.labels, n: s.n, nCompleted: s.nCompleted, metrics }, p, order: at }]);
+        },
+        () => {
+          all.clear();
+          order = 0;
+        }
+      );
+      await writeCsv(
+        paretoPath,
+        paretoHeader,
+        [...all.values()].flatMap((f) => sorted(f).map(paretoRow))
+      );
+      scatterSample = [...all.values()].flatMap((f) => [...f].sort((a, b) => a.order - b.order).map((q) => q.s));
+      frontSize = scatterSample.length;
+      scatterStride = Math.max(1, Math.ceil(frontSize / PLOT_LIMIT));
+      scatterSample = scatterSample.filter((_, i) => i % scatterStride === 0);
+    }
     return drawAndWrite();
   };
   /** Drop what was written (an interrupted or failed run). */
   const abandon = (): void => {
     if (fd !== undefined) closeSync(fd);
-    fd = undefined;
+    if (paretoFd !== undefined) closeSync(paretoFd);
+    fd = paretoFd = undefined;
     rmSync(partial, { force: true });
+    rmSync(`${paretoPath}.partial`, { force: true });
   };
   return { columns, add, addFormatted, restart, finish, abandon };
 
   async function drawAndWrite(): Promise<ReportFindings> {
-    // Fronts in order of first appearance, each sorted by the objectives, then first appearance.
-    const paretoSorted = [...fronts.values()].flatMap((front) =>
-      [...front].sort((a, b) => {
-        for (let k = 0; k < objectives.length; k++) {
-          const d = a.p[k]! - b.p[k]!;
-          if (d !== 0) return d;
-        }
-        return a.order - b.order;
-      })
-    );
-    await writeCsv(
-      join(opts.dir, 'pareto.csv'),
-      ['config_id', ...opts.paramColumns, ...opts.labelColumns, 'n', ...objectives.map((m) => `${m}_mean`)],
-      paretoSorted.map(({ s }) => [
-        s.configId,
-        ...opts.paramColumns.map((c) => s.params[c] ?? ''),
-        ...opts.labelColumns.map((c) => s.labels[c] ?? ''),
-        String(s.n),
-        ...objectives.map((m) => formatNumber(s.metrics[m]?.mean)),
-      ])
-    );
-
     const plots: Array<[string, Parameters<typeof renderSvg>[0]]> = [];
     const notPlotted: string[] = [];
     // The trade-off scatters compare migrations that happened: a configuration with cancelled or
     // failed runs (downtime 0, bytes wasted) would sit at a misleading corner, as in pareto.csv.
-    let scattered = kept ? kept.filter((s) => s.nCompleted === s.n) : [...fronts.values()].flatMap((f) => f.sort((a, b) => a.order - b.order).map((q) => q.s));
-    let scatterNote = kept ? undefined : `Pareto-optimal configurations of each scenario, ${scattered.length} of ${configs}`;
-    if (!kept && scattered.length > PLOT_LIMIT) {
-      const every = Math.ceil(scattered.length / PLOT_LIMIT);
-      scatterNote = `every ${every}th of the ${scattered.length} Pareto-optimal configurations of each scenario, of ${configs}`;
-      scattered = scattered.filter((_, i) => i % every === 0);
-    }
+    const scattered = kept ? kept.filter((s) => s.nCompleted === s.n) : scatterSample;
+    const scatterNote = kept
+      ? undefined
+      : scatterStride > 1
+      ? `every ${scatterStride}th of the ${frontSize} Pareto-optimal configurations of each scenario, of ${configs}`
+      : `Pareto-optimal configurations of each scenario, ${frontSize} of ${configs}`;
     if (has('downtime_s') && has('bytes_sent')) {
       plots.push(['downtime-vs-bytes.svg', scatterSpec(scattered, 'bytes_sent', 'downtime_s', opts.labelColumns, scatterNote)]);
     }
